@@ -1,0 +1,52 @@
+// lvi run STUDY: compile, then execute the plan (cached by content key, resumable).
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { compileStudy, renderDiagnostic } from '../../compiler/index.js';
+import type { Device } from '../../runtime/api.js';
+import { executePlan } from '../../runtime/executor/index.js';
+import { processIo, readText, shownPath, type Io } from '../io.js';
+
+export interface RunOptions {
+  only?: string[];
+  force?: boolean;
+  device?: Device;
+  json?: boolean;
+}
+
+export async function runRun(file: string, options: RunOptions = {}, io: Io = processIo): Promise<number> {
+  const abs = path.resolve(file);
+  const { plan, diagnostics } = compileStudy(abs);
+  if (!plan) {
+    const text = readText(abs);
+    for (const d of diagnostics) io.err(`${renderDiagnostic(d, text, shownPath(abs))}\n`);
+    io.err(`${shownPath(abs)}: not run: fix the errors above first`);
+    return 1;
+  }
+  const summary = await executePlan(plan, {
+    only: options.only?.length ? options.only : undefined,
+    force: options.force,
+    device: options.device,
+    json: options.json,
+  });
+  // The executor reports progress and a closing line on stderr; --json adds the summary on stdout.
+  if (options.json) io.out(JSON.stringify(summary, null, 2));
+  return summary.exitCode;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a study: every analysis in dependency order, reusing cached results')
+    .argument('<study>', 'study file (.lvi)')
+    .option('--only <name>', 'run only this statement (and what it needs); repeatable or comma-separated', collect)
+    .option('--force', 'recompute the selected nodes even when cached')
+    .addOption(new Option('--device <device>', 'override the study\'s device').choices(['auto', 'cpu', 'webgpu', 'cuda']))
+    .option('--json', 'print a machine-readable summary (each run\'s output folder) on stdout')
+    .action(async (file: string, opts: RunOptions) => {
+      process.exitCode = await runRun(file, opts);
+    });
+}

@@ -1,0 +1,66 @@
+// Text -> AST plus syntax diagnostics. One Langium service set is shared by every call.
+import path from 'node:path';
+import { URI, type LangiumDocument } from 'langium';
+import type { Study } from './generated/ast.js';
+import { LineIndex, type LviDiagnostic } from './diagnostics.js';
+import { createLviServices, type LviServiceSet } from './services.js';
+import { syntaxDiagnostics } from './syntax.js';
+
+export interface ParsedStudy {
+  /** Absolute file path of the study (from the URI); relative paths in the study start here. */
+  file: string;
+  uri: string;
+  text: string;
+  ast: Study;
+  lines: LineIndex;
+  /** Lexer and parser errors (code `syntax`); recovery keeps parsing after each one. */
+  diagnostics: LviDiagnostic[];
+}
+
+let services: LviServiceSet | undefined;
+
+/** The shared core services (created on first use). */
+export function lviServices(): LviServiceSet {
+  services ??= createLviServices();
+  return services;
+}
+
+/** A `file:` URI or a plain path (relative paths resolve against the working folder). */
+export function toUri(uriOrPath: string): URI {
+  return /^[a-z][a-z0-9+.-]+:/i.test(uriOrPath) ? URI.parse(uriOrPath) : URI.file(path.resolve(uriOrPath));
+}
+
+/** A byte-order mark becomes a space: offsets stay put and the lexer does not trip on it. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
+}
+
+export function parseStudy(text: string, uri = 'untitled.lvi'): ParsedStudy {
+  const u = toUri(uri);
+  const result = lviServices().Lvi.parser.LangiumParser.parse<Study>(withoutBom(text));
+  const file = u.scheme === 'file' ? u.fsPath : u.path;
+  return {
+    file,
+    uri: u.toString(),
+    text,
+    ast: result.value,
+    lines: new LineIndex(text),
+    diagnostics: syntaxDiagnostics(file, text, result.lexerErrors, result.parserErrors),
+  };
+}
+
+/** The same view of a document the language server already parsed (no second parse). */
+export function parsedFromDocument(document: LangiumDocument): ParsedStudy {
+  const text = document.textDocument.getText();
+  const u = document.uri;
+  const file = u.scheme === 'file' ? u.fsPath : u.path;
+  const pr = document.parseResult;
+  return {
+    file,
+    uri: u.toString(),
+    text,
+    ast: pr.value as Study,
+    lines: new LineIndex(text),
+    diagnostics: syntaxDiagnostics(file, text, pr.lexerErrors, pr.parserErrors),
+  };
+}
