@@ -1,0 +1,140 @@
+// The on-disk result cache: <cacheRoot>/<key>/result.json plus the run's files under files/.
+// Entries appear by one rename of a finished temporary folder, so a failed or killed run never
+// leaves a half-written entry, and an entry, once there, is complete.
+
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rename, rm, writeFile, constants as fsConstants } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Plan, PlanNode } from '../../compiler/plan.js';
+import type { Kernel } from './kernel.js';
+
+/** Bump when the entry layout or the key derivation changes: old entries are then ignored. */
+const CACHE_FORMAT = 1;
+
+export interface CacheEntry {
+  format: number;
+  key: string;
+  id: string;
+  kind: string;
+  summary: Record<string, unknown>;
+  files: string[];
+  exports?: Record<string, string>;
+  /** Seconds the kernel took when the entry was made. */
+  seconds: number;
+  device?: string;
+  createdAt: string;
+}
+
+/**
+ * Cache keys: the plan's key of a node, what its kernel adds, and the keys of the nodes it
+ * needs, so a change anywhere upstream reaches every dependent whatever the compiler hashed.
+ */
+export function effectiveKeys(order: PlanNode[], plan: Plan, kernelFor: (kind: string) => Kernel | undefined): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const node of order) {
+    const h = createHash('sha256');
+    h.update(`lvi-cache-${CACHE_FORMAT}\0${node.kind}\0${node.key}\0`);
+    const extra = kernelFor(node.kind)?.keyInputs?.(plan, node);
+    if (extra !== undefined) h.update(`extra\0${extra}\0`);
+    for (const role of Object.keys(node.deps).sort()) h.update(`dep\0${role}\0${keys.get(node.deps[role])}\0`);
+    keys.set(node.id, h.digest('hex'));
+  }
+  return keys;
+}
+
+export interface PendingEntry {
+  /** Temporary folder; files/ inside it is the kernel's runDir. */
+  dir: string;
+  filesDir: string;
+}
+
+let tempCounter = 0;
+
+export class ResultCache {
+  constructor(readonly root: string) {}
+
+  entryDir(key: string): string {
+    return join(this.root, key);
+  }
+
+  filesDir(key: string): string {
+    return join(this.root, key, 'files');
+  }
+
+  /** A complete entry for the key, or undefined (missing, unreadable, other format, file lost). */
+  async read(key: string): Promise<CacheEntry | undefined> {
+    let entry: CacheEntry;
+    try {
+      entry = JSON.parse(await readFile(join(this.entryDir(key), 'result.json'), 'utf8')) as CacheEntry;
+    } catch {
+      return undefined;
+    }
+    if (entry.format !== CACHE_FORMAT || entry.key !== key || !Array.isArray(entry.files)) return undefined;
+    const files = this.filesDir(key);
+    if (!entry.files.every((f) => existsSync(join(files, f)))) return undefined;
+    return entry;
+  }
+
+  async begin(key: string): Promise<PendingEntry> {
+    const dir = join(this.root, '.tmp', `${key.slice(0, 16)}-${process.pid}-${Date.now()}-${tempCounter++}`);
+    const filesDir = join(dir, 'files');
+    await mkdir(filesDir, { recursive: true });
+    return { dir, filesDir };
+  }
+
+  /** Moves a finished temporary folder into place; replaces an older entry for the same key. */
+  async commit(pending: PendingEntry, fields: Omit<CacheEntry, 'format'>): Promise<void> {
+    const entry: CacheEntry = { format: CACHE_FORMAT, ...fields };
+    await writeFile(join(pending.dir, 'result.json'), JSON.stringify(entry, null, 2) + '\n');
+    const final = this.entryDir(entry.key);
+    await mkdir(this.root, { recursive: true });
+    if (existsSync(final)) {
+      // Move the old entry aside first: the swap leaves either the old or the new entry, or
+      // (if killed between the two renames) none, never a mixture.
+      const trash = `${pending.dir}.old`;
+      await rename(final, trash);
+      await rename(pending.dir, final);
+      await rm(trash, { recursive: true, force: true });
+      return;
+    }
+    try {
+      await rename(pending.dir, final);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // Another process committed the same key meanwhile: its entry is as good as ours.
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') await this.discard(pending);
+      else throw e;
+    }
+  }
+
+  async discard(pending: PendingEntry): Promise<void> {
+    await rm(pending.dir, { recursive: true, force: true });
+  }
+}
+
+/** A relative file name from a kernel, checked to stay inside its folder. */
+export function checkRelative(name: string, where: string): string {
+  if (typeof name !== 'string' || name === '' || isAbsolute(name)) {
+    throw new Error(`${where}: file name '${String(name)}' must be a relative path`);
+  }
+  const rel = relative('/root', resolve('/root', name));
+  if (rel.startsWith('..') || rel === '') throw new Error(`${where}: file name '${name}' leaves the run folder`);
+  return rel.split(sep).join('/');
+}
+
+/**
+ * Copies a run's files from its cache entry to its output folder, replacing what an earlier run
+ * left there. Copies (reflinks where the file system can), so editing an output never edits
+ * the cache.
+ */
+export async function materialise(fromDir: string, files: string[], toDir: string): Promise<void> {
+  await rm(toDir, { recursive: true, force: true });
+  await mkdir(toDir, { recursive: true });
+  for (const f of files) await copyOut(join(fromDir, f), join(toDir, f));
+}
+
+export async function copyOut(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
+}
