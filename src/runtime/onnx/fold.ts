@@ -1,0 +1,367 @@
+// Constant evaluation of the operators that PyTorch exports use for shape arithmetic
+// (Shape -> Gather -> Unsqueeze -> Concat -> Reshape, Cast, Slice, ConstantOfShape, ...).
+// Values are computed in float64 numbers and written back in the node's output type; these
+// tensors are shapes, indices and scales, never large activations.
+
+import type { AttrValue, DType, GraphNode, TensorData } from '../graph/ir.js';
+import { dtypeFromOnnx } from './codec.js';
+import { broadcast, broadcastStrides, fromNumbers, isInt, normAxis, sizeOf, toNumbers } from './tensor-util.js';
+
+type Inputs = (TensorData | undefined)[];
+type Fold = (node: GraphNode, inputs: Inputs, opset: number) => TensorData[];
+
+const intAttr = (node: GraphNode, name: string, fallback: number): number => {
+  const v = node.attrs[name];
+  return typeof v === 'number' ? v : fallback;
+};
+const intsAttr = (node: GraphNode, name: string): number[] | undefined => {
+  const v = node.attrs[name];
+  return Array.isArray(v) ? (v as number[]) : undefined;
+};
+const need = (t: TensorData | undefined, node: GraphNode, i: number): TensorData => {
+  if (!t) throw new Error(`node '${node.name}' (${node.opType}): input ${i} is missing`);
+  return t;
+};
+
+function elementwise(fn: (...xs: number[]) => number, outType?: (ts: TensorData[]) => DType): Fold {
+  return (node, inputs) => {
+    const ts = inputs.filter((t): t is TensorData => !!t);
+    let dims: number[] = [];
+    for (const t of ts) dims = broadcast(dims, t.dims, `node '${node.name}'`);
+    const n = sizeOf(dims);
+    const rank = dims.length;
+    const strides = ts.map((t) => broadcastStrides(t.dims, rank));
+    const vals = ts.map(toNumbers);
+    const out = new Float64Array(n);
+    const idx = new Array<number>(rank).fill(0);
+    const args = new Array<number>(ts.length);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < ts.length; k++) {
+        let off = 0;
+        for (let d = 0; d < rank; d++) off += idx[d] * strides[k][d];
+        args[k] = vals[k][off];
+      }
+      out[i] = fn(...args);
+      for (let d = rank - 1; d >= 0; d--) {
+        if (++idx[d] < dims[d]) break;
+        idx[d] = 0;
+      }
+    }
+    const dtype = outType ? outType(ts) : ts[0].dtype;
+    return [fromNumbers(dtype, dims, out)];
+  };
+}
+
+const boolType = (): DType => 'bool';
+const whereType = (ts: TensorData[]): DType => ts[1].dtype;
+
+/** Gather along one axis, any rank. */
+function gather(node: GraphNode, inputs: Inputs): TensorData[] {
+  const data = need(inputs[0], node, 0);
+  const indices = need(inputs[1], node, 1);
+  const axis = normAxis(intAttr(node, 'axis', 0), data.dims.length);
+  const outer = sizeOf(data.dims.slice(0, axis));
+  const inner = sizeOf(data.dims.slice(axis + 1));
+  const dimA = data.dims[axis];
+  const idx = toNumbers(indices).map((i) => (i < 0 ? i + dimA : i));
+  const out = new Array<number>(outer * idx.length * inner);
+  const vals = toNumbers(data);
+  let o = 0;
+  for (let a = 0; a < outer; a++) {
+    for (const j of idx) {
+      if (j < 0 || j >= dimA) throw new Error(`node '${node.name}' (Gather): index out of range`);
+      for (let b = 0; b < inner; b++) out[o++] = vals[(a * dimA + j) * inner + b];
+    }
+  }
+  const dims = [...data.dims.slice(0, axis), ...indices.dims, ...data.dims.slice(axis + 1)];
+  return [fromNumbers(data.dtype, dims, out)];
+}
+
+function axesOf(node: GraphNode, inputs: Inputs, opset: number, inputFrom: number): number[] | undefined {
+  if (opset >= inputFrom) return inputs[1] ? toNumbers(inputs[1]) : undefined;
+  return intsAttr(node, 'axes');
+}
+
+export function unsqueezeDims(dims: number[], axes: number[]): number[] {
+  const rank = dims.length + axes.length;
+  const set = new Set(axes.map((a) => normAxis(a, rank)));
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < rank; i++) out.push(set.has(i) ? 1 : dims[j++]);
+  return out;
+}
+
+export function squeezeDims(dims: number[], axes: number[] | undefined): number[] {
+  if (!axes || axes.length === 0) return dims.filter((d) => d !== 1);
+  const set = new Set(axes.map((a) => normAxis(a, dims.length)));
+  return dims.filter((_, i) => !set.has(i));
+}
+
+/** Reshape's target with 0 (copy, unless allowzero) and one -1 resolved. */
+export function reshapeDims(dims: number[], target: number[], allowZero: boolean, where: string): number[] {
+  const out = target.map((t, i) => (t === 0 && !allowZero ? dims[i] : t));
+  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const total = sizeOf(dims);
+  const minus = out.indexOf(-1);
+  if (minus >= 0) out[minus] = known === 0 ? 0 : total / known;
+  if (sizeOf(out) !== total || !out.every(Number.isInteger)) {
+    throw new Error(`${where}: cannot reshape [${dims}] to [${target}]`);
+  }
+  return out;
+}
+
+export interface SliceSpec {
+  starts: number[];
+  ends: number[];
+  axes?: number[];
+  steps?: number[];
+}
+
+/** Per-axis (start, step, count) of an ONNX Slice on `dims`. */
+export function sliceRanges(dims: number[], spec: SliceSpec): { start: number; step: number; count: number }[] {
+  const ranges = dims.map((d) => ({ start: 0, step: 1, count: d }));
+  const axes = spec.axes ?? spec.starts.map((_, i) => i);
+  axes.forEach((a0, i) => {
+    const a = normAxis(a0, dims.length);
+    const d = dims[a];
+    const step = spec.steps?.[i] ?? 1;
+    let s = spec.starts[i];
+    let e = spec.ends[i];
+    if (s < 0) s += d;
+    if (e < 0) e += d;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), d);
+      e = Math.min(Math.max(e, 0), d);
+    } else {
+      s = Math.min(Math.max(s, 0), d - 1);
+      e = Math.min(Math.max(e, -1), d - 1);
+    }
+    const count = Math.max(0, Math.ceil((e - s) / step));
+    ranges[a] = { start: s, step, count };
+  });
+  return ranges;
+}
+
+export function sliceSpec(node: GraphNode, inputs: Inputs, opset: number): SliceSpec {
+  if (opset < 10) {
+    return { starts: intsAttr(node, 'starts') ?? [], ends: intsAttr(node, 'ends') ?? [], axes: intsAttr(node, 'axes') };
+  }
+  const get = (i: number) => (inputs[i] ? toNumbers(inputs[i]!) : undefined);
+  return { starts: get(1) ?? [], ends: get(2) ?? [], axes: get(3), steps: get(4) };
+}
+
+function slice(node: GraphNode, inputs: Inputs, opset: number): TensorData[] {
+  const data = need(inputs[0], node, 0);
+  const ranges = sliceRanges(data.dims, sliceSpec(node, inputs, opset));
+  const dims = ranges.map((r) => r.count);
+  const inStrides = data.dims.map((_, i) => sizeOf(data.dims.slice(i + 1)));
+  const vals = toNumbers(data);
+  const n = sizeOf(dims);
+  const out = new Array<number>(n);
+  const idx = new Array<number>(dims.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    for (let d = 0; d < dims.length; d++) off += (ranges[d].start + idx[d] * ranges[d].step) * inStrides[d];
+    out[i] = vals[off];
+    for (let d = dims.length - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return [fromNumbers(data.dtype, dims, out)];
+}
+
+function concat(node: GraphNode, inputs: Inputs): TensorData[] {
+  const ts = inputs.filter((t): t is TensorData => !!t);
+  const rank = ts[0].dims.length;
+  const axis = normAxis(intAttr(node, 'axis', 0), rank);
+  const outer = sizeOf(ts[0].dims.slice(0, axis));
+  const out: number[] = [];
+  const vals = ts.map(toNumbers);
+  for (let o = 0; o < outer; o++) {
+    ts.forEach((t, k) => {
+      const chunk = sizeOf(t.dims.slice(axis));
+      for (let j = 0; j < chunk; j++) out.push(vals[k][o * chunk + j]);
+    });
+  }
+  const dims = [...ts[0].dims];
+  dims[axis] = ts.reduce((s, t) => s + (t.dims[axis] ?? 1), 0);
+  return [fromNumbers(ts[0].dtype, dims, out)];
+}
+
+function transpose(node: GraphNode, inputs: Inputs): TensorData[] {
+  const data = need(inputs[0], node, 0);
+  const rank = data.dims.length;
+  const perm = intsAttr(node, 'perm') ?? data.dims.map((_, i) => rank - 1 - i);
+  const dims = perm.map((p) => data.dims[p]);
+  const inStrides = data.dims.map((_, i) => sizeOf(data.dims.slice(i + 1)));
+  const vals = toNumbers(data);
+  const n = sizeOf(dims);
+  const out = new Array<number>(n);
+  const idx = new Array<number>(rank).fill(0);
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    for (let d = 0; d < rank; d++) off += idx[d] * inStrides[perm[d]];
+    out[i] = vals[off];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return [fromNumbers(data.dtype, dims, out)];
+}
+
+function constantValue(node: GraphNode): TensorData {
+  const a = node.attrs;
+  const v: AttrValue | undefined = a.value;
+  if (v && typeof v === 'object' && !Array.isArray(v)) return v;
+  if (typeof a.value_float === 'number') return fromNumbers('float32', [], [a.value_float]);
+  if (Array.isArray(a.value_floats)) return fromNumbers('float32', [a.value_floats.length], a.value_floats as number[]);
+  if (typeof a.value_int === 'number') return fromNumbers('int64', [], [a.value_int]);
+  if (Array.isArray(a.value_ints)) return fromNumbers('int64', [a.value_ints.length], a.value_ints as number[]);
+  throw new Error(`Constant node '${node.name}' has no value lvi can read`);
+}
+
+function reduce(fn: (acc: number, x: number) => number, init: number, post?: (acc: number, n: number) => number): Fold {
+  return (node, inputs, opset) => {
+    const data = need(inputs[0], node, 0);
+    const fromInput = node.opType === 'ReduceSum' ? 13 : 18;
+    const axes0 = axesOf(node, inputs, opset, fromInput);
+    const keep = intAttr(node, 'keepdims', 1) === 1;
+    const rank = data.dims.length;
+    const axes = new Set((axes0 && axes0.length ? axes0 : data.dims.map((_, i) => i)).map((a) => normAxis(a, rank)));
+    const outDims = data.dims.map((d, i) => (axes.has(i) ? 1 : d));
+    const n = sizeOf(outDims);
+    const acc = new Array<number>(n).fill(init);
+    const count = new Array<number>(n).fill(0);
+    const vals = toNumbers(data);
+    const outStrides = broadcastStrides(outDims, rank);
+    const idx = new Array<number>(rank).fill(0);
+    for (let i = 0; i < vals.length; i++) {
+      let off = 0;
+      for (let d = 0; d < rank; d++) off += idx[d] * outStrides[d];
+      acc[off] = fn(acc[off], vals[i]);
+      count[off]++;
+      for (let d = rank - 1; d >= 0; d--) {
+        if (++idx[d] < data.dims[d]) break;
+        idx[d] = 0;
+      }
+    }
+    const res = post ? acc.map((a, i) => post(a, count[i])) : acc;
+    const dims = keep ? outDims : data.dims.filter((_, i) => !axes.has(i));
+    return [fromNumbers(data.dtype, dims, res)];
+  };
+}
+
+const intDiv = elementwise((a, b) => Math.trunc(a / b));
+const realDiv = elementwise((a, b) => a / b);
+
+const FOLDS: Record<string, Fold> = {
+  Constant: (node) => [constantValue(node)],
+  Identity: (node, inputs) => [need(inputs[0], node, 0)],
+  Cast: (node, inputs) => {
+    const t = need(inputs[0], node, 0);
+    const to = dtypeFromOnnx(intAttr(node, 'to', 1), `Cast node '${node.name}'`);
+    return [fromNumbers(to, [...t.dims], toNumbers(t))];
+  },
+  Gather: gather,
+  Unsqueeze: (node, inputs, opset) => {
+    const t = need(inputs[0], node, 0);
+    return [{ ...t, dims: unsqueezeDims(t.dims, axesOf(node, inputs, opset, 13) ?? []) }];
+  },
+  Squeeze: (node, inputs, opset) => {
+    const t = need(inputs[0], node, 0);
+    return [{ ...t, dims: squeezeDims(t.dims, axesOf(node, inputs, opset, 13)) }];
+  },
+  Reshape: (node, inputs) => {
+    const t = need(inputs[0], node, 0);
+    const target = toNumbers(need(inputs[1], node, 1));
+    return [{ ...t, dims: reshapeDims(t.dims, target, intAttr(node, 'allowzero', 0) === 1, `node '${node.name}'`) }];
+  },
+  Flatten: (node, inputs) => {
+    const t = need(inputs[0], node, 0);
+    const axis = normAxis(intAttr(node, 'axis', 1), t.dims.length);
+    return [{ ...t, dims: [sizeOf(t.dims.slice(0, axis)), sizeOf(t.dims.slice(axis))] }];
+  },
+  Concat: concat,
+  Slice: slice,
+  Transpose: transpose,
+  ConstantOfShape: (node, inputs) => {
+    const dims = toNumbers(need(inputs[0], node, 0));
+    const v = node.attrs.value;
+    const value = v && typeof v === 'object' && !Array.isArray(v) ? v : fromNumbers('float32', [1], [0]);
+    return [fromNumbers(value.dtype, dims, new Array(sizeOf(dims)).fill(Number(value.data[0])))];
+  },
+  Range: (node, inputs) => {
+    const [s, l, d] = [0, 1, 2].map((i) => toNumbers(need(inputs[i], node, i))[0]);
+    const n = Math.max(Math.ceil((l - s) / d), 0);
+    return [fromNumbers(inputs[0]!.dtype, [n], Array.from({ length: n }, (_, i) => s + i * d))];
+  },
+  Expand: (node, inputs) => {
+    const t = need(inputs[0], node, 0);
+    const shape = toNumbers(need(inputs[1], node, 1));
+    const dims = broadcast(t.dims, shape, `node '${node.name}'`);
+    return [expandTo(t, dims)];
+  },
+  Add: elementwise((a, b) => a + b),
+  Sub: elementwise((a, b) => a - b),
+  Mul: elementwise((a, b) => a * b),
+  Div: (node, inputs, opset) =>
+    (isInt(need(inputs[0], node, 0).dtype) ? intDiv : realDiv)(node, inputs, opset),
+  Mod: elementwise((a, b) => a - Math.floor(a / b) * b),
+  Pow: elementwise((a, b) => a ** b),
+  Neg: elementwise((a) => -a),
+  Abs: elementwise((a) => Math.abs(a)),
+  Floor: elementwise((a) => Math.floor(a)),
+  Ceil: elementwise((a) => Math.ceil(a)),
+  Round: elementwise((a) => {
+    const r = Math.round(a);
+    return Math.abs(a % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; // half to even
+  }),
+  Sqrt: elementwise((a) => Math.sqrt(a)),
+  Min: elementwise((...xs) => Math.min(...xs)),
+  Max: elementwise((...xs) => Math.max(...xs)),
+  Equal: elementwise((a, b) => (a === b ? 1 : 0), boolType),
+  Less: elementwise((a, b) => (a < b ? 1 : 0), boolType),
+  Greater: elementwise((a, b) => (a > b ? 1 : 0), boolType),
+  Not: elementwise((a) => (a ? 0 : 1), boolType),
+  And: elementwise((a, b) => (a && b ? 1 : 0), boolType),
+  Or: elementwise((a, b) => (a || b ? 1 : 0), boolType),
+  Where: elementwise((c, a, b) => (c ? a : b), whereType),
+  ReduceProd: reduce((a, x) => a * x, 1),
+  ReduceSum: reduce((a, x) => a + x, 0),
+  ReduceMax: reduce((a, x) => Math.max(a, x), -Infinity),
+  ReduceMin: reduce((a, x) => Math.min(a, x), Infinity),
+  ReduceMean: reduce((a, x) => a + x, 0, (a, n) => a / n),
+};
+
+function expandTo(t: TensorData, dims: number[]): TensorData {
+  const rank = dims.length;
+  const strides = broadcastStrides(t.dims, rank);
+  const vals = toNumbers(t);
+  const n = sizeOf(dims);
+  const out = new Array<number>(n);
+  const idx = new Array<number>(rank).fill(0);
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    for (let d = 0; d < rank; d++) off += idx[d] * strides[d];
+    out[i] = vals[off];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return fromNumbers(t.dtype, dims, out);
+}
+
+/** Largest output (elements) folded; bigger constant expressions stay in the graph. */
+export const FOLD_LIMIT = 1 << 16;
+
+export function canFold(opType: string): boolean {
+  return opType in FOLDS;
+}
+
+/** Evaluate `node` on constant inputs; undefined inputs are omitted optional ones. */
+export function foldNode(node: GraphNode, inputs: Inputs, opset: number): TensorData[] {
+  return FOLDS[node.opType](node, inputs, opset);
+}
