@@ -1,0 +1,39 @@
+// Formatting is `lvi fmt`: the compiler's formatStudy. A study that does not parse is left as it
+// is (formatting must never lose text).
+import type { Range, TextEdit } from 'vscode-languageserver';
+import { formatStudy } from '../compiler/index.js';
+import type { StudyView } from './study.js';
+
+export function formatting(view: StudyView): TextEdit[] {
+  const text = view.parsed.text;
+  if (view.parsed.diagnostics.length > 0) return [];
+  let formatted: string;
+  try {
+    formatted = formatStudy(text, view.parsed.uri);
+  } catch {
+    return [];
+  }
+  if (formatted === text) return [];
+  return [minimalEdit(view, text, formatted)];
+}
+
+/** One edit covering only the lines that changed, so the cursor and folds elsewhere stay put. */
+function minimalEdit(view: StudyView, before: string, after: string): TextEdit {
+  let start = 0;
+  const max = Math.min(before.length, after.length);
+  while (start < max && before[start] === after[start]) start++;
+  let endB = before.length;
+  let endA = after.length;
+  while (endB > start && endA > start && before[endB - 1] === after[endA - 1]) {
+    endB--;
+    endA--;
+  }
+  // Widen to whole lines of the original.
+  start = before.lastIndexOf('\n', start - 1) + 1;
+  const nl = before.indexOf('\n', endB);
+  const lineEndB = nl < 0 ? before.length : nl;
+  const startA = start; // the text before `start` is identical in both
+  const tailLen = before.length - lineEndB;
+  const range: Range = view.parsed.lines.range(start, lineEndB);
+  return { range, newText: after.slice(startA, after.length - tailLen) };
+}

@@ -1,0 +1,95 @@
+// Model summaries for hover and layer completion: read off the request path, cached, bounded.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { completion } from '../../src/lsp/completion.js';
+import { createEnvironment } from '../../src/lsp/environment.js';
+import { hover } from '../../src/lsp/hover.js';
+import { readModelSummary, type ModelRef } from '../../src/lsp/model-summary.js';
+import { ModelInspector } from '../../src/lsp/models.js';
+import { listZooModels } from '../../src/runtime/models/zoo.js';
+import { at, CATALOGUE_WITH_CALLS, makeStudyFolder } from './helpers/fixture.js';
+import { buildServer, repoRoot } from './helpers/server-process.js';
+
+const dir = makeStudyFolder({ 'models/big.onnx': Buffer.alloc(4096) });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const slimInstalled = listZooModels().find((z) => z.id === 'esrgan-slim/x4')?.installed;
+
+describe.runIf(slimInstalled)('with the esrgan-slim/x4 zoo model', () => {
+  const env = createEnvironment();
+  const STUDY = 'model slim zoo="esrgan-slim/x4"\nfeatures f model=slim layer=';
+
+  it('completes layer names once the model is read, and says so while it is not', async () => {
+    const first = at(`${STUDY}<|>`, dir, env, CATALOGUE_WITH_CALLS);
+    const pending = completion(first.view, first.position, env);
+    expect(pending).toEqual({ isIncomplete: true, items: [] });
+    const state = await env.models.get({ zoo: 'esrgan-slim/x4' });
+    expect(state.status).toBe('ready');
+    const ready = completion(first.view, first.position, env);
+    const labels = ready.items.map((i) => i.label);
+    // The convolutions' output tensors, in graph order, as `lvi inspect` lists them.
+    expect(labels).toEqual(state.status === 'ready' ? state.summary.layers.map((l) => l.name) : []);
+    expect(ready.items[0]?.detail).toMatch(/^Conv /);
+    expect(ready.items[0]?.textEdit).toMatchObject({ newText: JSON.stringify(labels[0]) });
+    const inString = at(`${STUDY}"conv<|>"`, dir, env, CATALOGUE_WITH_CALLS);
+    expect(completion(inString.view, inString.position, env).items[0]?.textEdit).toMatchObject({ newText: labels[0] });
+  });
+
+  it('hovers a model with its inputs, outputs, parameters and scale', async () => {
+    await env.models.get({ zoo: 'esrgan-slim/x4' });
+    const a = at('model sl<|>im zoo="esrgan-slim/x4"', dir, env);
+    const text = (hover(a.view, a.position, env)!.contents as { value: string }).value;
+    expect(text).toContain('scale: x4, values 0..255');
+    expect(text).toMatch(/inputs: `input` \[/);
+    expect(text).toMatch(/outputs: `output` \[/);
+    expect(text).toMatch(/parameters: [0-9,]+/);
+    expect(text).toContain('receptive field');
+  });
+
+  it('estimates an analysis\'s time once the model is read', async () => {
+    await env.models.get({ zoo: 'esrgan-slim/x4' });
+    const a = at('model slim zoo="esrgan-slim/x4"\nimage cat file="images/chelsea.png"\nla<|>m e model=slim image=cat window=(0,0,4,4)', dir, env);
+    expect((hover(a.view, a.position, env)!.contents as { value: string }).value).toMatch(/time on cpu: (under a second|about)/);
+  });
+});
+
+describe('ModelInspector', () => {
+  it('reports a model that cannot be read, and one that is too large, without throwing', async () => {
+    const models = new ModelInspector({ maxFileBytes: 1024 });
+    expect(models.peek({ file: path.join(dir, 'models/big.onnx') })).toMatchObject({ status: 'error', message: expect.stringContaining('up to') });
+    expect(models.peek({ file: path.join(dir, 'models/missing.onnx') })).toMatchObject({ status: 'error', message: expect.stringContaining('does not exist') });
+    const bad = await models.get({ file: path.join(dir, 'models/net.onnx') });
+    expect(bad.status).toBe('error');
+    expect((await models.get({ zoo: 'no-such/x4' })).status).toBe('error');
+  });
+
+  it('reads each model once and keeps a bounded number', async () => {
+    const reads: string[] = [];
+    const models = new ModelInspector({
+      maxEntries: 2,
+      load: (ref: ModelRef) => {
+        reads.push(JSON.stringify(ref));
+        return readModelSummary(ref);
+      },
+    });
+    const refs = ['a', 'b', 'c'].map((n) => ({ file: path.join(dir, `models/${n}.onnx`) }));
+    for (const r of refs) fs.writeFileSync(r.file, 'x');
+    for (const r of refs) await models.get(r);
+    await models.get(refs[2]!);
+    expect(reads.length).toBe(3);
+    await models.get(refs[0]!); // evicted: read again
+    expect(reads.length).toBe(4);
+    fs.writeFileSync(refs[0]!.file, 'changed'); // a changed file is read again
+    await models.get(refs[0]!);
+    expect(reads.length).toBe(5);
+  });
+
+  it('stops a read at its deadline in the worker thread of the built server', async () => {
+    await buildServer();
+    const built = (await import(path.join(repoRoot, 'dist/src/lsp/models.js'))) as typeof import('../../src/lsp/models.js');
+    const models = new built.ModelInspector({ timeoutMs: 1 });
+    const state = await models.get({ zoo: 'esrgan-slim/x4' });
+    expect(state).toMatchObject({ status: 'error', message: expect.stringContaining('longer than') });
+  });
+});
