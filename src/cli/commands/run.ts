@@ -22,12 +22,19 @@ export async function runRun(file: string, options: RunOptions = {}, io: Io = pr
     io.err(`${shownPath(abs)}: not run: fix the errors above first`);
     return 1;
   }
-  const summary = await executePlan(plan, {
-    only: options.only?.length ? options.only : undefined,
-    force: options.force,
-    device: options.device,
-    json: options.json,
-  });
+  let summary;
+  try {
+    summary = await executePlan(plan, {
+      only: options.only?.length ? options.only : undefined,
+      force: options.force,
+      device: options.device,
+      json: options.json,
+    });
+  } catch (e) {
+    // Refusals before any node runs (an unknown --only name): a message, not a stack trace.
+    io.err(`${shownPath(abs)}: not run: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
   // The executor reports progress and a closing line on stderr; --json adds the summary on stdout.
   if (options.json) io.out(JSON.stringify(summary, null, 2));
   return summary.exitCode;

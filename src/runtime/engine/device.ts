@@ -44,6 +44,23 @@ function cudaFilesPresent(): boolean {
   }
 }
 
+/**
+ * Dawn loads libvulkan.so.1 on Linux and prints its own error to stderr when it is missing;
+ * looking first keeps `auto` quiet on machines without a GPU stack.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+    '/lib/x86_64-linux-gnu',
+  ];
+  return dirs.some((d) => existsSync(path.join(d, 'libvulkan.so.1')));
+}
+
 let probeModel: Uint8Array | undefined;
 function tinyModel(): Uint8Array {
   probeModel ??= encodeModel({
@@ -74,6 +91,9 @@ async function probe(device: ConcreteDevice): Promise<string | undefined> {
   if (device === 'cuda' && !cudaFilesPresent()) {
     return "onnxruntime-node's CUDA files are not installed (its install script downloads them and lvi's install " +
       'skips it; on a machine with CUDA 12 run `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js`)';
+  }
+  if (device === 'webgpu' && !vulkanLoaderPresent()) {
+    return 'no Vulkan loader (libvulkan.so.1) on this machine: WebGPU runs over Vulkan here and needs a GPU with its Vulkan driver';
   }
   const model = tinyModel(); // outside the try: a failure here is lvi's, not the device's
   try {
