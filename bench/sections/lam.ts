@@ -73,7 +73,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const fwd: [number, number][] = [];
   const variants: { label: string; params: LamParams; seconds: [number, number][] }[] = [
     { label: `LAM ${STEPS} steps, end to end (defaults)`, params, seconds: [] },
-    { label: `LAM ${STEPS} steps, batch=4`, params: { ...params, batch: 4 }, seconds: [] },
+    { label: `LAM ${STEPS} steps, batch=1`, params: { ...params, batch: 1 }, seconds: [] },
     { label: `LAM ${STEPS} steps, whole image (crop=off)`, params: { ...params, crop: 'off' }, seconds: [] },
   ];
   let facts = '';

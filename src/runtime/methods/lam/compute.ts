@@ -1,0 +1,405 @@
+// Local Attribution Maps (Gu & Dong, CVPR 2021) exactly as the authors' code computes them:
+// integrated gradients of a window detector on the SR output along a path from a baseline to
+// the LR input, right-endpoint sum, NaN entries of a step's gradient zeroed; the map is
+// |sum over channels| / max and the Diffusion Index is (1 - Gini) * 100.
+//
+// The network and its gradient come through a `StepProgram` (see program.ts for the one
+// over lvi's runtime API), so this file holds only the method.
+
+import { diffusionIndex } from '../../metrics/index.js';
+import { pathPoints, type PathSpec } from './path.js';
+
+/** A window in HR (output) pixels. */
+export interface Window {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface StepOutputs {
+  /** D(F(x)) per batch element. */
+  objective: Float32Array;
+  /** d D / d x, batch x C x h x w. */
+  grad: Float32Array;
+  /** F(x), batch x C x H x W. */
+  output: Float32Array;
+  outputDims: number[];
+}
+
+/** Forward + input gradient of a fixed-size batch: what one gradient session does. */
+export interface StepProgram {
+  readonly batch: number;
+  readonly device: string;
+  /** `inputs`: batch x C x h x w; `mask`: the window mask, H x W (output size). */
+  run(inputs: Float32Array, mask: Float32Array): Promise<StepOutputs>;
+  release(): Promise<void>;
+}
+
+/** Builds a step program for input shape [batch, C, h, w]. */
+export type ProgramFactory = (shape: [number, number, number, number]) => Promise<StepProgram>;
+
+export interface LamOptions {
+  window: Window;
+  path: PathSpec;
+  detector: 'gradient' | 'intensity';
+  /** Steps per run; 'auto' lets `stepBatch` decide. */
+  batch: 'auto' | number;
+  /** Largest batch 'auto' may pick (memory); default 8. */
+  maxBatch?: number;
+  /** Run on an LR crop around the window when the network allows it (see crop.ts). */
+  crop?: CropPlan;
+  progress?: (done: number, total: number, label?: string) => void;
+  warn?: (message: string) => void;
+  /** Stops between runs when aborted (the error is the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** Where to run: a crop of the LR image (x, y, w, h in LR pixels), checked before use. */
+export interface CropPlan {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface LamResult {
+  /** Signed attribution A, C x h x w at LR size (float32). */
+  attribution: Float32Array;
+  /** |sum over channels of A|, h x w, before normalisation. */
+  map: Float32Array;
+  mapMax: number;
+  di: number;
+  gini: number;
+  completeness: { sum_attribution: number; d_input: number; d_baseline: number };
+  /** Steps whose gradient held NaN entries (zeroed, as the authors do). */
+  nanSteps: number;
+  nanEntries: number;
+  /** Steps the authors' sqrt-then-crop detector would have turned into NaN (gradient detector). */
+  nanStepsAuthors: number;
+  /** 'image' when every step's full SR was inspected, 'crop' when only the crop's. */
+  nanStepsAuthorsScope: 'image' | 'crop';
+  steps: number;
+  batch: number;
+  /** The SR output F(x_K) at full size, C x H x W. */
+  sr: Float32Array;
+  srWidth: number;
+  srHeight: number;
+  device: string;
+  crop?: CropPlan & { checkedMaxDiff: number };
+}
+
+/**
+ * The batch size for `points` evaluations when at most `max` fit: the one in [max/2, max] that
+ * wastes the fewest padded slots (a pinned batch runs whole), ties to the larger.
+ */
+export function stepBatch(points: number, max: number): number {
+  const hi = Math.max(1, Math.min(max, points));
+  const lo = Math.max(1, Math.ceil(hi / 2));
+  let best = hi;
+  let bestCost = Math.ceil(points / hi) * hi;
+  for (let b = hi - 1; b >= lo; b--) {
+    const cost = Math.ceil(points / b) * b;
+    if (cost < bestCost) [best, bestCost] = [b, cost];
+  }
+  return best;
+}
+
+/** 1 inside the window, 0 outside, H x W. */
+export function windowMask(width: number, height: number, win: Window): Float32Array {
+  const m = new Float32Array(width * height);
+  for (let r = win.y; r < win.y + win.h; r++) m.fill(1, r * width + win.x, r * width + win.x + win.w);
+  return m;
+}
+
+/** Throws with the valid range when the window does not lie inside a W x H output. */
+export function checkWindow(win: Window, width: number, height: number): void {
+  const { x, y, w, h } = win;
+  for (const [k, v] of Object.entries(win)) {
+    if (!Number.isInteger(v)) throw new Error(`window ${k}=${v} must be a whole number of pixels`);
+  }
+  if (w < 1 || h < 1) throw new Error(`window (${x},${y},${w},${h}): width and height must be at least 1`);
+  if (w > width || h > height) {
+    throw new Error(`window (${x},${y},${w},${h}) is larger than the ${width}x${height} output image`);
+  }
+  if (x < 0 || y < 0 || x + w > width || y + h > height) {
+    throw new Error(
+      `window (${x},${y},${w},${h}) lies outside the ${width}x${height} output image: ` +
+        `for a ${w}x${h} window x must be in 0..${width - w} and y in 0..${height - h} (HR pixels)`,
+    );
+  }
+}
+
+/**
+ * How many (channel, position) magnitudes of the authors' gradient detector are exactly zero
+ * on the (H-1)x(W-1) grid: each one is a NaN in their backward pass (sqrt's gradient 1/(2*0)
+ * times a zero upstream gradient), whichever window is chosen.
+ */
+export function zeroMagnitudes(out: Float32Array, offset: number, channels: number, height: number, width: number): number {
+  let zeros = 0;
+  for (let c = 0; c < channels; c++) {
+    const base = offset + c * height * width;
+    for (let r = 0; r < height - 1; r++) {
+      for (let q = 0; q < width - 1; q++) {
+        const i = base + r * width + q;
+        if (out[i] === out[i + width] && out[i] === out[i + 1]) zeros++;
+      }
+    }
+  }
+  return zeros;
+}
+
+interface Evaluated {
+  objective: number;
+  grad: Float32Array;
+  output: Float32Array;
+}
+
+/**
+ * Evaluates `points` (each C x h x w) with a pinned-batch program, padding the last batch with
+ * copies of its last point; calls `each` per point in order.
+ */
+async function evaluate(
+  program: StepProgram,
+  points: Float32Array[],
+  mask: Float32Array,
+  expectOut: [number, number, number],
+  each: (index: number, r: Evaluated) => void,
+  onBatch?: (done: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const size = points[0].length;
+  const b = program.batch;
+  const inputs = new Float32Array(b * size);
+  for (let start = 0; start < points.length; start += b) {
+    signal?.throwIfAborted();
+    const n = Math.min(b, points.length - start);
+    for (let i = 0; i < b; i++) inputs.set(points[start + Math.min(i, n - 1)], i * size);
+    let r: StepOutputs;
+    try {
+      r = await program.run(inputs, mask);
+    } catch (e) {
+      throw new Error(`the model failed on path points ${start}..${start + n - 1}: ${(e as Error).message}`, { cause: e });
+    }
+    const [c, oh, ow] = expectOut;
+    const outSize = c * oh * ow;
+    if (r.outputDims.length !== 4 || r.outputDims[1] !== c || r.outputDims[2] !== oh || r.outputDims[3] !== ow) {
+      throw new Error(`the model's output is ${r.outputDims.join('x')}, expected ${b}x${c}x${oh}x${ow}`);
+    }
+    for (let i = 0; i < n; i++) {
+      each(start + i, {
+        objective: r.objective[i],
+        grad: r.grad.subarray(i * size, (i + 1) * size),
+        output: r.output.subarray(i * outSize, (i + 1) * outSize),
+      });
+    }
+    onBatch?.(start + n);
+  }
+}
+
+function cropPlane(src: Float32Array, channels: number, height: number, width: number, c: CropPlan): Float32Array {
+  const out = new Float32Array(channels * c.w * c.h);
+  for (let ch = 0; ch < channels; ch++) {
+    for (let r = 0; r < c.h; r++) {
+      const from = ch * height * width + (c.y + r) * width + c.x;
+      out.set(src.subarray(from, from + c.w), ch * c.w * c.h + r * c.w);
+    }
+  }
+  return out;
+}
+
+/**
+ * Computes LAM for an LR image (C x h x w, 0..1) with networks built by `factory`.
+ * `scale` is the model's declared scale: the output must be exactly scale times the input.
+ */
+export async function computeLam(
+  factory: ProgramFactory,
+  lr: { width: number; height: number; data: Float32Array; channels?: number },
+  scale: number,
+  opts: LamOptions,
+): Promise<LamResult> {
+  const channels = lr.channels ?? 3;
+  const { width: w, height: h } = lr;
+  const W = w * scale;
+  const H = h * scale;
+  checkWindow(opts.window, W, H);
+  const K = opts.path.steps;
+  const warn = opts.warn ?? (() => {});
+  const path = pathPoints(lr.data, channels, h, w, opts.path);
+
+  // Where the path runs: the whole image, or a crop holding the window's receptive field.
+  const crop = opts.crop && (opts.crop.w < w || opts.crop.h < h) ? opts.crop : undefined;
+  const rw = crop ? crop.w : w;
+  const rh = crop ? crop.h : h;
+  const runPoints = crop ? path.points.map((p) => cropPlane(p, channels, h, w, crop)) : path.points;
+  const runWindow = crop ? { ...opts.window, x: opts.window.x - crop.x * scale, y: opts.window.y - crop.y * scale } : opts.window;
+  const runMask = windowMask(rw * scale, rh * scale, runWindow);
+  const fullMask = crop ? windowMask(W, H, opts.window) : runMask;
+
+  // x_1..x_K, then x_0 for the completeness check.
+  const order = [...Array.from({ length: K }, (_, i) => i + 1), 0];
+  let batch = opts.batch === 'auto' ? stepBatch(order.length, opts.maxBatch ?? 8) : opts.batch;
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be 'auto' or a whole number >= 1, got ${batch}`);
+
+  const attribution = new Float64Array(channels * h * w);
+  let nanSteps = 0;
+  let nanEntries = 0;
+  let nanStepsAuthors = 0;
+  let dInput = NaN;
+  let dBaseline = NaN;
+  let sr: Float32Array | undefined;
+  let device = '';
+  let checkedMaxDiff = 0;
+  let gradAtInput: Float32Array | undefined;
+
+  let program: StepProgram;
+  try {
+    program = await buildProgram(factory, [batch, channels, rh, rw], crop ? 'crop' : 'image', rw, rh);
+  } catch (e) {
+    // Some exports pin the batch axis to 1; path steps then run one by one.
+    if (opts.batch !== 'auto' || batch === 1) throw e;
+    warn(`${(e as Error).message}; running the path steps one at a time`);
+    batch = 1;
+    program = await buildProgram(factory, [1, channels, rh, rw], crop ? 'crop' : 'image', rw, rh);
+  }
+  device = program.device;
+  try {
+    opts.progress?.(0, K, 'LAM steps');
+    await evaluate(
+      program,
+      order.map((k) => runPoints[k]),
+      runMask,
+      [channels, rh * scale, rw * scale],
+      (index, r) => {
+        const k = order[index];
+        if (!Number.isFinite(r.objective)) {
+          warn(`LAM step ${k} of ${K}: the detector value is ${r.objective} (the model's output holds NaN or Inf)`);
+        }
+        if (k === 0) {
+          dBaseline = r.objective;
+          return;
+        }
+        if (opts.detector === 'gradient' && zeroMagnitudes(r.output, 0, channels, rh * scale, rw * scale) > 0) nanStepsAuthors++;
+        let nans = 0;
+        const delta = path.deltas[k - 1];
+        for (let ch = 0; ch < channels; ch++) {
+          for (let y = 0; y < rh; y++) {
+            for (let x = 0; x < rw; x++) {
+              const i = ch * rh * rw + y * rw + x;
+              let g = r.grad[i];
+              if (Number.isNaN(g)) {
+                nans++;
+                g = 0;
+              } else if (!Number.isFinite(g)) {
+                throw new Error(`LAM step ${k} of ${K}: the input gradient is ${g} at channel ${ch}, LR pixel (${x + (crop?.x ?? 0)},${y + (crop?.y ?? 0)})`);
+              }
+              const j = ch * h * w + (y + (crop?.y ?? 0)) * w + x + (crop?.x ?? 0);
+              attribution[j] += g * delta[j];
+            }
+          }
+        }
+        if (nans > 0) {
+          nanSteps++;
+          nanEntries += nans;
+        }
+        if (k === K) {
+          dInput = r.objective;
+          if (crop) gradAtInput = Float32Array.from(r.grad);
+          else sr = Float32Array.from(r.output);
+        }
+      },
+      (done) => opts.progress?.(Math.min(done, K), K, 'LAM steps'),
+      opts.signal,
+    );
+  } finally {
+    await program.release();
+  }
+
+  if (crop) {
+    // The full image once at x_K: the SR picture, and the proof that the crop changed nothing.
+    const full = await buildProgram(factory, [1, channels, h, w], 'image', w, h);
+    try {
+      await evaluate(full, [path.points[K]], fullMask, [channels, H, W], (_, r) => {
+        sr = Float32Array.from(r.output);
+        let peak = 0;
+        let diff = 0;
+        const g = gradAtInput!;
+        for (let ch = 0; ch < channels; ch++) {
+          for (let y = 0; y < h; y++) {
+            for (let x = 0; x < w; x++) {
+              const full = r.grad[ch * h * w + y * w + x];
+              peak = Math.max(peak, Math.abs(full));
+              const inside = x >= crop.x && x < crop.x + crop.w && y >= crop.y && y < crop.y + crop.h;
+              const mine = inside ? g[ch * crop.h * crop.w + (y - crop.y) * crop.w + (x - crop.x)] : 0;
+              diff = Math.max(diff, Math.abs(full - mine));
+            }
+          }
+        }
+        const objDiff = Math.abs(r.objective - dInput) / Math.max(Math.abs(r.objective), 1e-12);
+        checkedMaxDiff = peak > 0 ? diff / peak : diff;
+        if (!(checkedMaxDiff <= 1e-5) || !(objDiff <= 1e-5)) {
+          throw new CropMismatch(
+            `the LR crop (${crop.x},${crop.y},${crop.w},${crop.h}) does not reproduce the full image's gradient ` +
+              `(relative difference ${checkedMaxDiff.toExponential(2)} in the gradient, ${objDiff.toExponential(2)} in the detector)`,
+          );
+        }
+      });
+    } finally {
+      await full.release();
+    }
+  }
+
+  const attr32 = Float32Array.from(attribution);
+  const map = new Float32Array(h * w);
+  let mapMax = 0;
+  for (let i = 0; i < h * w; i++) {
+    let s = 0;
+    for (let ch = 0; ch < channels; ch++) s += attr32[ch * h * w + i];
+    map[i] = Math.abs(s);
+    if (map[i] > mapMax) mapMax = map[i];
+  }
+  const normed = mapMax > 0 ? map.map((v) => v / mapMax) : map.slice();
+  if (mapMax === 0) warn('the attribution map is all zero (every step gave a zero gradient): DI is that of a flat map');
+  const { di, gini } = diffusionIndex(normed);
+  let sum = 0;
+  for (const v of attribution) sum += v;
+  return {
+    attribution: attr32,
+    map,
+    mapMax,
+    di,
+    gini,
+    completeness: { sum_attribution: sum, d_input: dInput, d_baseline: dBaseline },
+    nanSteps,
+    nanEntries,
+    nanStepsAuthors,
+    nanStepsAuthorsScope: crop ? 'crop' : 'image',
+    steps: K,
+    batch,
+    sr: sr!,
+    srWidth: W,
+    srHeight: H,
+    device,
+    crop: crop ? { ...crop, checkedMaxDiff } : undefined,
+  };
+}
+
+/** Raised when a crop does not reproduce the full image; the caller reruns without it. */
+export class CropMismatch extends Error {
+  override name = 'CropMismatch';
+}
+
+async function buildProgram(
+  factory: ProgramFactory,
+  shape: [number, number, number, number],
+  what: 'image' | 'crop',
+  w: number,
+  h: number,
+): Promise<StepProgram> {
+  try {
+    return await factory(shape);
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(`cannot run the model on the ${w}x${h} LR ${what} (batch ${shape[0]}): ${msg}`, { cause: e });
+  }
+}

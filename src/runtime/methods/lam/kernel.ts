@@ -1,0 +1,258 @@
+// The `lam` plan node: runs LAM for one (model, image, window, path...) combination and writes
+// the attribution arrays, di.json and the pictures into the run folder.
+
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PlanNode } from '../../../compiler/plan.js';
+import type { LoadedModel } from '../../api.js';
+import { resolveDevice } from '../../engine/index.js';
+import type { Kernel, KernelContext, KernelResult } from '../../executor/kernel.js';
+import { resizeBicubic, toRgbBytes, writeNpy, writeRgbPng, type Image } from '../../image/index.js';
+import type { LrPair } from '../../kernels/derive-lr.js';
+import { psnr } from '../../metrics/index.js';
+import { specialiseModel } from '../../models/index.js';
+import { blend, outline, seismic, sideBySide, upscaleNearest, type Rgb } from '../../render/index.js';
+import { checkWindow, computeLam, CropMismatch, type CropPlan, type LamResult, type Window } from './compute.js';
+import type { PathKind } from './path.js';
+import { maxBatchFor, windowPrograms } from './program.js';
+
+export interface LamParams {
+  window: Window;
+  path: PathKind;
+  sigma: number;
+  steps: number;
+  kernel: number;
+  detector: 'gradient' | 'intensity';
+  reduce: 'sum' | 'mean';
+  batch: 'auto' | number;
+  /** Run on an LR crop around the window when the network allows it (checked, else full). */
+  crop: 'auto' | 'off';
+}
+
+const PATHS: PathKind[] = ['progressive-blur', 'linear', 'blur-linear'];
+
+function pick<T extends string>(node: PlanNode, key: string, allowed: readonly T[], fallback: T): T {
+  const v = node.params[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw new Error(`lam parameter ${key}=${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}
+
+function num(node: PlanNode, key: string, fallback: number): number {
+  const v = node.params[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`lam parameter ${key}=${JSON.stringify(v)}: expected a number`);
+  return v;
+}
+
+/** The kernel's parameters from a plan node (defaults as in the catalogue). */
+export function lamParams(node: PlanNode): LamParams {
+  const win = node.params.window;
+  if (!Array.isArray(win) || win.length !== 4 || !win.every((v) => typeof v === 'number' && Number.isInteger(v))) {
+    throw new Error(`lam parameter window=${JSON.stringify(win)}: expected (x,y,w,h) in whole HR pixels`);
+  }
+  const [x, y, w, h] = win as number[];
+  const batch = node.params.batch;
+  let b: 'auto' | number = 'auto';
+  if (typeof batch === 'number') {
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`lam parameter batch=${batch}: expected auto or a whole number >= 1`);
+    b = batch;
+  } else if (batch !== undefined && batch !== 'auto') {
+    throw new Error(`lam parameter batch=${JSON.stringify(batch)}: expected auto or a whole number >= 1`);
+  }
+  return {
+    window: { x, y, w, h },
+    path: pick(node, 'path', PATHS, 'progressive-blur'),
+    sigma: num(node, 'sigma', 1.2),
+    steps: num(node, 'steps', 50),
+    kernel: num(node, 'kernel', 9),
+    detector: pick(node, 'detector', ['gradient', 'intensity'] as const, 'gradient'),
+    reduce: pick(node, 'reduce', ['sum', 'mean'] as const, 'sum'),
+    batch: b,
+    crop: pick(node, 'crop', ['auto', 'off'] as const, 'auto'),
+  };
+}
+
+/**
+ * The LR box that holds everything the window's detector depends on: the window (one more HR
+ * pixel right and down for the gradient detector's neighbours) mapped to LR pixels, widened by
+ * the receptive field's radius plus 1 pixel of slack (the full-image check in computeLam
+ * guards it). Undefined when the network has global operators or no known receptive field,
+ * or when the box saves too little: a crop costs one extra run of the whole image (the SR
+ * picture and the check that the crop changes nothing) and a second session, so it must save
+ * more than about 3 of the `steps` path steps.
+ */
+export function cropFor(model: LoadedModel, lrWidth: number, lrHeight: number, win: Window, steps: number): CropPlan | undefined {
+  const rf = model.info.receptiveField;
+  if (model.info.hasGlobalOps || rf === undefined || !Number.isFinite(rf) || rf < 1) return undefined;
+  const s = model.info.scale;
+  const margin = Math.ceil(rf / 2) + 1;
+  const x0 = Math.max(0, Math.floor(win.x / s) - margin);
+  const y0 = Math.max(0, Math.floor(win.y / s) - margin);
+  const x1 = Math.min(lrWidth, Math.floor((win.x + win.w) / s) + margin + 1);
+  const y1 = Math.min(lrHeight, Math.floor((win.y + win.h) / s) + margin + 1);
+  const box = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+  const share = (box.w * box.h) / (lrWidth * lrHeight);
+  return steps * (1 - share) > 3 ? box : undefined;
+}
+
+/** Checks that the model maps an h x w input to (scale h) x (scale w), naming what disagrees. */
+export function checkOutputSize(model: LoadedModel, width: number, height: number): void {
+  const s = model.info.scale;
+  let g;
+  try {
+    g = specialiseModel(model, [1, model.info.inputChannels, height, width]);
+  } catch (e) {
+    throw new Error(`model ${model.info.source} cannot take a ${width}x${height} LR image: ${(e as Error).message}`, { cause: e });
+  }
+  const out = g.outputs.find((o) => o.name === model.info.outputName) ?? g.outputs[0];
+  const dims = out?.shape;
+  if (!dims || dims.length !== 4 || dims.some((d) => typeof d !== 'number')) return; // unknown: the run checks
+  const [, c, oh, ow] = dims as number[];
+  if (oh !== height * s || ow !== width * s || c !== 3) {
+    throw new Error(
+      `model ${model.info.source} turns a ${width}x${height} LR image into ${ow}x${oh} with ${c} channels, ` +
+        `but its scale ${s} means ${width * s}x${height * s} RGB`,
+    );
+  }
+}
+
+export interface LamRun {
+  result: LamResult;
+  params: LamParams;
+  seconds: number;
+  psnr: number | null;
+}
+
+/** Runs LAM for a loaded model and an image pair (the kernel without the files). */
+export async function runLam(
+  model: LoadedModel,
+  images: { hr?: Image; lr: Image },
+  params: LamParams,
+  ctx: Pick<KernelContext, 'device' | 'progress' | 'warn' | 'signal'> & { threads?: number },
+): Promise<LamRun> {
+  const started = performance.now();
+  const { lr } = images;
+  const s = model.info.scale;
+  if (model.info.inputChannels !== 3) throw new Error(`LAM needs an RGB model; ${model.info.source} takes ${model.info.inputChannels} channels`);
+  checkWindow(params.window, lr.width * s, lr.height * s);
+  checkOutputSize(model, lr.width, lr.height);
+  const device = await resolveDevice(ctx.device, ctx.warn);
+  const factory = windowPrograms(
+    model,
+    { kind: 'window', detector: params.detector, reduce: params.reduce },
+    { device, threads: ctx.threads, onWarning: ctx.warn },
+  );
+  const crop = params.crop === 'auto' ? cropFor(model, lr.width, lr.height, params.window, params.steps) : undefined;
+  const run = (c: CropPlan | undefined) =>
+    computeLam(factory, lr, s, {
+      window: params.window,
+      path: { kind: params.path, steps: params.steps, sigma: params.sigma, kernel: params.kernel },
+      detector: params.detector,
+      batch: params.batch,
+      maxBatch: params.batch === 'auto' ? maxBatchFor(model, [3, c ? c.h : lr.height, c ? c.w : lr.width]) : undefined,
+      crop: c,
+      progress: ctx.progress,
+      warn: ctx.warn,
+      signal: ctx.signal,
+    });
+  let result: LamResult;
+  try {
+    result = await run(crop);
+  } catch (e) {
+    if (!(e instanceof CropMismatch)) throw e;
+    ctx.warn(`${e.message}; running on the whole image instead`);
+    result = await run(undefined);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const hr = images.hr;
+  const value = hr && hr.width === result.srWidth && hr.height === result.srHeight ? psnr(result.sr, hr.data) : null;
+  return { result, params, seconds, psnr: value };
+}
+
+/** The pictures of a run, as interleaved RGB. */
+export function lamPictures(run: LamRun, images: { hr?: Image; lr: Image }, scale: number): Record<'map' | 'blend' | 'sr' | 'figure', Rgb> {
+  const { result, params } = run;
+  const { lr } = images;
+  const { x, y, w, h } = params.window;
+  const normed = result.mapMax > 0 ? result.map.map((v) => v / result.mapMax) : result.map;
+  const map = upscaleNearest(seismic(normed, lr.width, lr.height), scale);
+  const upLr = resizeBicubic(lr, result.srWidth, result.srHeight);
+  const upRgb: Rgb = { width: upLr.width, height: upLr.height, data: toRgbBytes(upLr) };
+  const blended = outline(blend(map, upRgb, 0.5), x, y, w, h);
+  const sr: Rgb = { width: result.srWidth, height: result.srHeight, data: toRgbBytes({ width: result.srWidth, height: result.srHeight, data: result.sr }) };
+  const base = images.hr ? { width: images.hr.width, height: images.hr.height, data: toRgbBytes(images.hr) } : { ...upRgb, data: upRgb.data.slice() };
+  const figure = sideBySide([outline(base, x, y, w, h), map, blended, sr], 4);
+  return { map, blend: blended, sr, figure };
+}
+
+export const lamKernel: Kernel = {
+  kind: 'lam',
+  cache: true,
+  async run(ctx: KernelContext): Promise<KernelResult> {
+    const { node, deps, runDir } = ctx;
+    const model = deps.model?.value as LoadedModel | undefined;
+    const images = deps.image?.value as LrPair | undefined;
+    if (!model) throw new Error(`lam node '${node.id}' has no loaded model (dependency 'model')`);
+    if (!images?.lr) throw new Error(`lam node '${node.id}' has no LR image (dependency 'image')`);
+    const params = lamParams(node);
+    const lam = await runLam(model, images, params, ctx);
+    const { result } = lam;
+    const s = model.info.scale;
+    const H = images.lr.height;
+    const W = images.lr.width;
+
+    writeNpy(path.join(runDir, 'attribution_chw.npy'), result.attribution, [3, H, W]);
+    writeNpy(path.join(runDir, 'attribution.npy'), result.map, [H, W]);
+    const pictures = lamPictures(lam, images, s);
+    for (const [name, p] of Object.entries(pictures)) writeRgbPng(path.join(runDir, `${name}.png`), p.width, p.height, p.data);
+    let mapSum = 0;
+    for (const v of result.map) mapSum += result.mapMax > 0 ? v / result.mapMax : 0;
+    const facts = {
+      di: result.di,
+      gini: result.gini,
+      map_max: result.mapMax,
+      map_sum: mapSum,
+      completeness: result.completeness,
+      nan_steps: result.nanSteps,
+      nan_entries: result.nanEntries,
+      nan_steps_authors: result.nanStepsAuthors,
+      nan_steps_authors_scope: result.nanStepsAuthorsScope,
+      psnr: lam.psnr,
+      psnr_convention: 'RGB, 8-bit levels (SR clamped and rounded), peak 255, no border shave',
+      steps: result.steps,
+      batch: result.batch,
+      seconds: lam.seconds,
+      device: result.device,
+      model: model.info.source,
+      scale: s,
+      window: params.window,
+      path: params.path,
+      sigma: params.sigma,
+      kernel: params.kernel,
+      detector: params.detector,
+      reduce: params.reduce,
+      lr_shape: [3, H, W],
+      sr_shape: [3, result.srHeight, result.srWidth],
+      crop: result.crop ?? null,
+    };
+    writeFileSync(path.join(runDir, 'di.json'), JSON.stringify(facts, null, 1) + '\n');
+    const gap = result.completeness.d_input - result.completeness.d_baseline;
+    return {
+      summary: {
+        di: result.di,
+        gini: result.gini,
+        psnr: lam.psnr,
+        completeness: gap !== 0 ? result.completeness.sum_attribution / gap : null,
+        seconds: lam.seconds,
+        device: result.device,
+        nanSteps: result.nanSteps,
+        nanStepsAuthors: result.nanStepsAuthors,
+        steps: result.steps,
+      },
+      files: ['attribution_chw.npy', 'attribution.npy', 'di.json', 'map.png', 'blend.png', 'sr.png', 'figure.png'],
+    };
+  },
+};
