@@ -11,7 +11,7 @@ import { globalOperators, receptiveField } from './receptive-field.js';
 import { resolveZooModel } from './zoo.js';
 
 export { countFlops, type FlopCount } from './flops.js';
-export { globalOperators, receptiveField } from './receptive-field.js';
+export { globalOperators, receptiveField, receptiveReach, type ReceptiveReach } from './receptive-field.js';
 
 /** A model that cannot be used as asked; the message names the file (or zoo id) and the problem. */
 export class ModelError extends Error {

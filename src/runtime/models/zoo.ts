@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedModel } from '../api.js';
 import type { Graph, GraphNode } from '../graph/ir.js';
-import { importTfjsModel, receptiveField, type ImportedTfjsModel } from './tfjs/index.js';
+import { receptiveField } from './receptive-field.js';
+import { importTfjsModel, type ImportedTfjsModel } from './tfjs/index.js';
 
 export interface ZooEntry {
   id: string;

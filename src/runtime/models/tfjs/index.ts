@@ -7,7 +7,6 @@ export { readLayersModel, decodeGroup, TfjsFormatError } from './artifacts.js';
 export type { LayersModelArtifacts, Weight, WeightSpec, WeightsGroup, KerasLayer } from './artifacts.js';
 export { convertLayersModel, TFJS_OPSET } from './convert.js';
 export type { ConvertedModel, ConvertOptions } from './convert.js';
-export { receptiveField } from './receptive-field.js';
 
 export interface ImportedTfjsModel extends ConvertedModel {
   /** sha256 over model.json and every shard. */
