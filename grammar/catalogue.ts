@@ -3,13 +3,16 @@
 // the tests all read this table. Adding a statement kind = one entry here + its kernel
 // (registered under `kernel` in src/runtime/executor).
 
+import { ZOO } from '../src/runtime/models/zoo-table.js';
+
 /** The type of a parameter's value. */
 export type ParamType =
   | { type: 'int'; min?: number; max?: number; allowed?: number[]; odd?: boolean }
   | { type: 'number'; min?: number; max?: number; exclusiveMin?: boolean }
   /** A share written with `%` (5%); stored as the percentage number. */
   | { type: 'percent'; min?: number; max?: number }
-  | { type: 'string'; pattern?: RegExp; patternDoc?: string }
+  /** `values`: the strings accepted (checked with did-you-mean, offered by completion). */
+  | { type: 'string'; pattern?: RegExp; patternDoc?: string; values?: readonly string[] }
   /** A file or folder, relative to the study file. `output` paths need not exist. */
   | { type: 'path'; extensions?: string[]; directory?: boolean; output?: boolean }
   | { type: 'enum'; values: string[] }
@@ -134,8 +137,9 @@ export const CATALOGUE: Catalogue = {
       zoo: {
         type: {
           type: 'string',
-          pattern: /^[a-z0-9][a-z0-9._-]*\/x[0-9]+$/,
+          pattern: /^[a-z0-9][a-z0-9._-]*(\/x[0-9]+)?$/,
           patternDoc: 'a zoo id such as "esrgan-slim/x4" (name/x<scale>)',
+          values: ZOO.map((e) => e.id),
         },
         doc: 'Pretrained model id, e.g. "esrgan-slim/x4" or "rdn/x4"; the scale comes from the id.',
       },

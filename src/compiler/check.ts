@@ -18,6 +18,7 @@ import type { Param, Statement, Value } from './generated/ast.js';
 import type { ParsedStudy } from './parse.js';
 import { imageSize } from './image-size.js';
 import { closest } from './suggest.js';
+import { findZooEntry } from '../runtime/models/zoo-table.js';
 
 export interface CheckOptions {
   catalogue?: Catalogue;
@@ -318,6 +319,13 @@ class Checker {
           return report('wrong-type', `${where}: expected ${describeType(t, this.catalogue)} in quotes, got \`${shown}\``, this.nodeRange(v), v.$type === 'NameLit' ? { suggestion: { text: JSON.stringify(v.name), range: this.nodeRange(v) } } : {});
         }
         if (t.pattern && !t.pattern.test(v.value)) return report('bad-format', `${where}: expected ${t.patternDoc ?? `text matching ${t.pattern}`}, got ${shown}`);
+        if (t.values && !t.values.includes(v.value)) {
+          const guess = closest(v.value, [...t.values]);
+          return report('unknown-value', `${where}: ${shown} is not one of ${t.values.join(', ')}${guess ? `; did you mean "${guess}"?` : ''}`, this.nodeRange(v), {
+            suggestion: guess ? { text: JSON.stringify(guess), range: this.nodeRange(v) } : undefined,
+            data: { values: t.values },
+          });
+        }
         return v.value;
       }
       case 'path': {
@@ -630,8 +638,10 @@ function hrSize(image: CheckedStatement, scale: number): { width: number; height
   return undefined;
 }
 
-/** The scale in a zoo id's `/xN` suffix ('rdn/x4' -> 4). */
+/** A zoo model's scale: its entry's, else the id's `/xN` suffix ('rdn/x4' -> 4). */
 export function zooScale(id: string): number | undefined {
+  const entry = findZooEntry(id);
+  if (entry) return entry.scale;
   const m = /\/x([0-9]+)$/.exec(id);
   return m ? Number(m[1]) : undefined;
 }

@@ -22,7 +22,7 @@ const cases: Case[] = [
   { code: 'wrong-type', study: `${decl}lam e model=slim image=chelsea window=(1,2,3,4) steps="ten"`, at: '"ten"' },
   { code: 'out-of-range', study: `${decl}lam e model=slim image=chelsea window=(1,2,3,4) kernel=8`, at: '8' },
   { code: 'unknown-value', study: `${decl}lam e model=slim image=chelsea window=(1,2,3,4) path=progresive-blur`, at: 'progresive-blur', suggestion: 'progressive-blur' },
-  { code: 'bad-format', study: 'model m zoo="esrgan-slim"', at: '"esrgan-slim"' },
+  { code: 'bad-format', study: 'model m zoo="ESRGAN slim"', at: '"ESRGAN slim"' },
   { code: 'missing-param', study: `${decl}lam e model=slim image=chelsea`, at: 'lam e' },
   { code: 'missing-name', study: 'image file="../files/hr.png"', at: 'image' },
   { code: 'duplicate-name', study: `${decl}image slim file="../files/hr2.png"`, at: 'slim' },
@@ -97,6 +97,14 @@ describe('details', () => {
     expect(check(text).diagnostics.map((d) => [d.code, covered(text, d), d.suggestion?.text])).toEqual([
       ['wrong-ref-kind', 'slim', undefined],
       ['unknown-value', 'dii', 'di'],
+    ]);
+  });
+
+  test('zoo ids come from the zoo: unknown ones get a did-you-mean, ids without /xN are fine', () => {
+    expect(check('model d zoo="default-model"').diagnostics).toEqual([]);
+    const text = 'model m zoo="esrgan-slim/x5"';
+    expect(check(text).diagnostics.map((d) => [d.code, covered(text, d), d.suggestion?.text])).toEqual([
+      ['unknown-value', '"esrgan-slim/x5"', '"esrgan-slim/x2"'],
     ]);
   });
 
