@@ -91,6 +91,9 @@ function flipSwapWeightNodes(e: Emitter, w: string, group: number): string {
   return e.slice(t, [-1, -1], [-kh - 1, -kw - 1], [2, 3], [-1, -1]);
 }
 
+/** Below this many input channels, a Conv's input gradient uses ConvTranspose (see convInputGrad). */
+const FLIPPED_CONV_MIN_CHANNELS = 12;
+
 /** Gradient of Conv(x, w) with respect to x, given the output gradient g. */
 function convInputGrad(
   e: Emitter, g: string, w: string, xs: number[], k: number[], s: number[], d: number[], pads: number[], group: number,
@@ -99,8 +102,13 @@ function convInputGrad(
   for (const i of [0, 1]) back[i] = d[i]! * (k[i]! - 1) - pads[i]!;
   for (const i of [0, 1]) back[i + 2] = d[i]! * (k[i]! - 1) - pads[i + 2]!;
   const stride1 = s.every((v) => v === 1);
-  if (stride1 && back.every((p) => p >= 0)) {
-    // A plain Conv with flipped, channel-swapped weights runs about 2x faster than ConvTranspose.
+  // A plain Conv with flipped, channel-swapped weights runs about 2x faster than ConvTranspose
+  // (DESIGN.md 3) for 3x3 kernels, but not when it has few output channels (the forward's
+  // input, e.g. RGB) nor for 1x1 kernels. Measured here (ORT CPU, 2 threads), Conv vs
+  // ConvTranspose: 3->56 5x5 1.36 vs 0.32 ms, 8->64 3x3 0.49 vs 0.30, 12->12 3x3 0.12 vs 0.20,
+  // 64->64 3x3 1.38 vs 2.59, 128->64 1x1 1.27 vs 0.57.
+  const pointwise = k.every((v) => v === 1);
+  if (stride1 && back.every((p) => p >= 0) && xs[1]! >= FLIPPED_CONV_MIN_CHANNELS && !pointwise) {
     const wc = e.lookup(w);
     const ws = e.shape(w);
     const flipped = wc
@@ -112,11 +120,12 @@ function convInputGrad(
 }
 
 /**
- * Gradient of a Conv weight [M, C/g, kh, kw]. Ungrouped: one MatMul per kernel tap between the
- * output gradient and that tap's strided view of the padded input (ONNX Runtime fuses the
- * transpose into the MatMul), summed over the batch. Measured here about 2x faster than
- * materialising im2col columns and several times faster than the Conv form below, whose huge
- * kernel and tiny output ONNX Runtime runs poorly. Grouped convolutions use the Conv form.
+ * Gradient of a Conv weight [M, C/g, kh, kw]. Ungrouped: one MatMul per kernel tap between that
+ * tap's strided view of the padded input and the output gradient, summed over the batch. The
+ * Conv form below (input channels as the batch, output gradient as a huge kernel) gives ONNX
+ * Runtime GEMMs only kh*kw wide: all EDSR conv weights took 8.5x the forward time that way
+ * against 5.3-5.8x here (CPU, 2 threads); materialised im2col columns cost as much again in
+ * copies at HR resolution. Grouped convolutions use the Conv form.
  */
 function convWeightGrad(
   e: Emitter, x: string, g: string, k: number[], s: number[], d: number[], pads: number[], group: number,
@@ -125,10 +134,11 @@ function convWeightGrad(
   const [n, c, h, w] = e.shape(x) as [number, number, number, number];
   const gs = e.shape(g);
   const [m, ho, wo] = [gs[1]!, gs[2]!, gs[3]!];
-  const g3 = e.reshape(g, [n, m, ho * wo]);
+  // [n, HW, M], transposed once and shared by every tap.
+  const gT = e.transpose(e.reshape(g, [n, m, ho * wo]), [0, 2, 1]);
   const padEnd = [0, 1].map((i) => Math.max(0, ([ho, wo][i]! - 1) * s[i]! + d[i]! * (k[i]! - 1) + 1 - (pads[i]! + [h, w][i]!)));
-  const xp = e.pad(x, [0, 0, pads[0]!, pads[1]!, 0, 0, padEnd[0]!, padEnd[1]!]);
-  const xps = e.shape(xp);
+  const padded = [pads[0]!, pads[1]!, padEnd[0]!, padEnd[1]!];
+  const xp = e.pad(x, [0, 0, padded[0]!, padded[1]!, 0, 0, padded[2]!, padded[3]!]);
   const taps: string[] = [];
   for (let ky = 0; ky < k[0]!; ky++) {
     for (let kx = 0; kx < k[1]!; kx++) {
@@ -136,16 +146,19 @@ function convWeightGrad(
       const x0 = kx * d[1]!;
       const y1 = y0 + (ho - 1) * s[0]! + 1;
       const x1 = x0 + (wo - 1) * s[1]! + 1;
-      const whole = y0 === 0 && x0 === 0 && y1 === xps[2] && x1 === xps[3] && s[0] === 1 && s[1] === 1;
-      const view = whole ? xp : e.slice(xp, [y0, x0], [y1, x1], [2, 3], [s[0]!, s[1]!]);
-      // [n, M, HW] x [n, HW, C] -> [n, M, C]
-      const t = e.op('MatMul', [g3, e.transpose(e.reshape(view, [n, c, ho * wo]), [0, 2, 1])]);
+      const unit = s[0] === 1 && s[1] === 1;
+      // The tap that reads exactly the unpadded input needs no copy.
+      const view = unit && y0 === padded[0] && x0 === padded[1] && ho === h && wo === w
+        ? x
+        : e.slice(xp, [y0, x0], [y1, x1], [2, 3], [s[0]!, s[1]!]);
+      // [n, C, HW] x [n, HW, M] -> [n, C, M]
+      const t = e.op('MatMul', [e.reshape(view, [n, c, ho * wo]), gT]);
       taps.push(e.unsqueeze(t, [3]));
     }
   }
-  let r = taps.length === 1 ? taps[0]! : e.op('Concat', taps, { axis: 3 }); // [n, M, C, taps]
-  if (n > 1) r = e.reduceSum(r, [0], true);
-  return e.reshape(r, [m, c, k[0]!, k[1]!]);
+  let r = taps.length === 1 ? taps[0]! : e.op('Concat', taps, { axis: 3 }); // [n, C, M, taps]
+  r = n > 1 ? e.reduceSum(r, [0], false) : e.reshape(r, [c, m, taps.length]);
+  return e.reshape(e.transpose(r, [1, 0, 2]), [m, c, k[0]!, k[1]!]);
 }
 
 /**
@@ -206,8 +219,8 @@ function castMask(e: Emitter, cond: string, like: string): string {
 }
 
 /**
- * g where `cond`, else 0. Mul by the cast mask: measured here (CARN, ONNX Runtime CPU) about
- * 1.4x faster for the whole backward than Where(cond, g, 0), whose kernel is slow.
+ * g where `cond`, else 0, as g * float(cond). On a quiet 2-thread CPU this runs as fast as
+ * Where(cond, g, 0) over the whole CARN/EDSR backward; Where never won a comparison here.
  */
 function maskMul(e: Emitter, g: string, cond: string): string {
   return e.mul(g, castMask(e, cond, g));

@@ -2,9 +2,10 @@
 // (FSRCNN with a ConvTranspose upsampler, CARN with CRD pixel shuffles), run in ONNX Runtime
 // float32, against central finite differences in float64 on probed LR pixels.
 //
-// Tolerances: |ORT - fd| <= 1e-3 of the largest gradient magnitude (float32 through ~40 layers;
-// fd with h = 1e-5 in float64). The objective at the input also matches the independent PyTorch
-// value recorded in di.json (completeness.d_input) within 1e-5 relative.
+// Tolerances: |ORT - fd| <= 2e-5 of the largest gradient magnitude (float32 through ~40 layers;
+// fd with h = 1e-5 in float64; measured here: about 2e-7 on both networks). The objective at the
+// input also matches the independent PyTorch value in di.json (completeness.d_input) within 1e-5
+// relative.
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -72,7 +73,7 @@ describe.skipIf(!existsSync(lamDir))('reference networks: input gradient of the 
       if (m.fullFloat64) probesAt.push((2 * h + cy - 3) * w + cx + 3);
       for (const i of probesAt) {
         const fd = finiteDifference(gg.graph, feeds, 'lr', i, OBJECTIVE, 1e-5);
-        expect(Math.abs(grad[i]! - fd), `pixel ${i}: ORT ${grad[i]} vs fd ${fd}`).toBeLessThanOrEqual(1e-3 * scale);
+        expect(Math.abs(grad[i]! - fd), `pixel ${i}: ORT ${grad[i]} vs fd ${fd}`).toBeLessThanOrEqual(2e-5 * scale);
         expect(Math.abs(fd)).toBeGreaterThan(1e-3 * scale); // a probe that sees the window
       }
 

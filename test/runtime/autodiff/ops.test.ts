@@ -44,6 +44,11 @@ const cases: Case[] = [
   { name: 'Conv depthwise stride 2', x: [1, 3, 7, 7], nodes: [['Conv', ['x', 'w'], { group: 3, strides: [2, 2], pads: [1, 1, 1, 1] }]], inits: { w: [3, 1, 3, 3] }, wrt: ['w'] },
   { name: 'Conv auto_pad SAME_UPPER stride 2', x: [1, 2, 7, 8], nodes: [['Conv', ['x', 'w'], { auto_pad: 'SAME_UPPER', strides: [2, 2] }]], inits: { w: [3, 2, 4, 4] }, wrt: ['w'] },
   { name: 'Conv auto_pad SAME_LOWER', x: [1, 2, 6, 6], nodes: [['Conv', ['x', 'w'], { auto_pad: 'SAME_LOWER' }]], inits: { w: [2, 2, 2, 2] } },
+  // 16+ input channels: the input gradient is a Conv with flipped, channel-swapped weights.
+  { name: 'Conv 3x3, 16 channels (flipped-weight Conv)', x: [2, 16, 5, 4], nodes: [['Conv', ['x', 'w', 'b'], { pads: [1, 1, 1, 1] }]], inits: { w: [3, 16, 3, 3], b: [3] }, wrt: ['w'] },
+  { name: 'Conv dilation 2, asymmetric pads, 16 channels (flipped)', x: [1, 16, 7, 6], nodes: [['Conv', ['x', 'w'], { dilations: [2, 2], pads: [2, 1, 0, 2] }]], inits: { w: [2, 16, 3, 2] } },
+  { name: 'Conv groups 2, 32 channels (flipped)', x: [1, 32, 4, 4], nodes: [['Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1] }]], inits: { w: [6, 16, 3, 3] } },
+  { name: 'Conv groups 2, 32 channels, graph-input weight (flipped at run time)', x: [1, 32, 4, 4], nodes: [['Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1] }]], inits: { w: [6, 16, 3, 3] }, wrt: ['w'] },
   { name: 'Conv 1x1 with pad 1 (negative backward pad)', x: [1, 2, 4, 5], nodes: [['Conv', ['x', 'w'], { pads: [1, 1, 1, 1] }]], inits: { w: [3, 2, 1, 1] }, wrt: ['w'] },
   // ConvTranspose (the FSRCNN upsampler is stride 4, kernel 9, pad 4, output_padding 3).
   { name: 'ConvTranspose stride 2 output_padding 1', x: [2, 3, 4, 5], nodes: [['ConvTranspose', ['x', 'w', 'b'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }]], inits: { w: [3, 2, 3, 3], b: [2] }, wrt: ['w', 'b'] },
