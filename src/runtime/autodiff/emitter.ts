@@ -40,7 +40,7 @@ export class Emitter {
   opN(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, nOut = 1, hint = opType): string[] {
     const outputs = Array.from({ length: nOut }, () => this.fresh(hint));
     const node: GraphNode = { name: this.fresh(`${opType}_node`), opType, inputs, outputs, attrs };
-    const infos = inferNode(node, inputs.map((n) => (n ? this.info.get(n) : undefined)), this.lookup);
+    const infos = inferNode(node, inputs.map((n) => (n ? this.info.get(n) : undefined)), this.lookup, this.opset);
     outputs.forEach((o, i) => this.info.set(o, infos[i]!));
     if (opType === 'Constant') this.constants.set(outputs[0]!, constantNodeValue(node));
     this.nodes.push(node);

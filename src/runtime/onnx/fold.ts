@@ -3,21 +3,17 @@
 // Values are computed in float64 numbers and written back in the node's output type; these
 // tensors are shapes, indices and scales, never large activations.
 
-import type { AttrValue, DType, GraphNode, TensorData } from '../graph/ir.js';
+import type { DType, GraphNode, TensorData } from '../graph/ir.js';
+import {
+  type ConstInput, constantNodeValue, intsParam, reduceAxes, reshapeDims, slicedDims, sliceSpec, squeezeDims, unsqueezeDims,
+} from '../graph/params.js';
+import { attrInt, attrInts } from '../graph/attrs.js';
 import { dtypeFromOnnx } from './codec.js';
 import { broadcast, broadcastStrides, fromNumbers, isInt, normAxis, sizeOf, toNumbers } from './tensor-util.js';
 
 type Inputs = (TensorData | undefined)[];
 type Fold = (node: GraphNode, inputs: Inputs, opset: number) => TensorData[];
 
-const intAttr = (node: GraphNode, name: string, fallback: number): number => {
-  const v = node.attrs[name];
-  return typeof v === 'number' ? v : fallback;
-};
-const intsAttr = (node: GraphNode, name: string): number[] | undefined => {
-  const v = node.attrs[name];
-  return Array.isArray(v) ? (v as number[]) : undefined;
-};
 const need = (t: TensorData | undefined, node: GraphNode, i: number): TensorData => {
   if (!t) throw new Error(`node '${node.name}' (${node.opType}): input ${i} is missing`);
   return t;
@@ -59,7 +55,7 @@ const whereType = (ts: TensorData[]): DType => ts[1].dtype;
 function gather(node: GraphNode, inputs: Inputs): TensorData[] {
   const data = need(inputs[0], node, 0);
   const indices = need(inputs[1], node, 1);
-  const axis = normAxis(intAttr(node, 'axis', 0), data.dims.length);
+  const axis = normAxis(attrInt(node, 'axis', 0), data.dims.length);
   const outer = sizeOf(data.dims.slice(0, axis));
   const inner = sizeOf(data.dims.slice(axis + 1));
   const dimA = data.dims[axis];
@@ -77,83 +73,19 @@ function gather(node: GraphNode, inputs: Inputs): TensorData[] {
   return [fromNumbers(data.dtype, dims, out)];
 }
 
-function axesOf(node: GraphNode, inputs: Inputs, opset: number, inputFrom: number): number[] | undefined {
-  if (opset >= inputFrom) return inputs[1] ? toNumbers(inputs[1]) : undefined;
-  return intsAttr(node, 'axes');
-}
+/** A fold's constant inputs as the parameter readers want them. */
+const constInputs = (inputs: Inputs): ConstInput => (i) => (inputs[i] ? toNumbers(inputs[i]!) : undefined);
 
-export function unsqueezeDims(dims: number[], axes: number[]): number[] {
-  const rank = dims.length + axes.length;
-  const set = new Set(axes.map((a) => normAxis(a, rank)));
-  const out: number[] = [];
-  let j = 0;
-  for (let i = 0; i < rank; i++) out.push(set.has(i) ? 1 : dims[j++]);
-  return out;
-}
-
-export function squeezeDims(dims: number[], axes: number[] | undefined): number[] {
-  if (!axes || axes.length === 0) return dims.filter((d) => d !== 1);
-  const set = new Set(axes.map((a) => normAxis(a, dims.length)));
-  return dims.filter((_, i) => !set.has(i));
-}
-
-/** Reshape's target with 0 (copy, unless allowzero) and one -1 resolved. */
-export function reshapeDims(dims: number[], target: number[], allowZero: boolean, where: string): number[] {
-  const out = target.map((t, i) => (t === 0 && !allowZero ? dims[i] : t));
-  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const total = sizeOf(dims);
-  const minus = out.indexOf(-1);
-  if (minus >= 0) out[minus] = known === 0 ? 0 : total / known;
-  if (sizeOf(out) !== total || !out.every(Number.isInteger)) {
-    throw new Error(`${where}: cannot reshape [${dims}] to [${target}]`);
-  }
-  return out;
-}
-
-export interface SliceSpec {
-  starts: number[];
-  ends: number[];
-  axes?: number[];
-  steps?: number[];
-}
-
-/** Per-axis (start, step, count) of an ONNX Slice on `dims`. */
-export function sliceRanges(dims: number[], spec: SliceSpec): { start: number; step: number; count: number }[] {
-  const ranges = dims.map((d) => ({ start: 0, step: 1, count: d }));
-  const axes = spec.axes ?? spec.starts.map((_, i) => i);
-  axes.forEach((a0, i) => {
-    const a = normAxis(a0, dims.length);
-    const d = dims[a];
-    const step = spec.steps?.[i] ?? 1;
-    let s = spec.starts[i];
-    let e = spec.ends[i];
-    if (s < 0) s += d;
-    if (e < 0) e += d;
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), d);
-      e = Math.min(Math.max(e, 0), d);
-    } else {
-      s = Math.min(Math.max(s, 0), d - 1);
-      e = Math.min(Math.max(e, -1), d - 1);
-    }
-    const count = Math.max(0, Math.ceil((e - s) / step));
-    ranges[a] = { start: s, step, count };
-  });
-  return ranges;
-}
-
-export function sliceSpec(node: GraphNode, inputs: Inputs, opset: number): SliceSpec {
-  if (opset < 10) {
-    return { starts: intsAttr(node, 'starts') ?? [], ends: intsAttr(node, 'ends') ?? [], axes: intsAttr(node, 'axes') };
-  }
-  const get = (i: number) => (inputs[i] ? toNumbers(inputs[i]!) : undefined);
-  return { starts: get(1) ?? [], ends: get(2) ?? [], axes: get(3), steps: get(4) };
-}
-
-function slice(node: GraphNode, inputs: Inputs, opset: number): TensorData[] {
+function slice(node: GraphNode, inputs: Inputs): TensorData[] {
   const data = need(inputs[0], node, 0);
-  const ranges = sliceRanges(data.dims, sliceSpec(node, inputs, opset));
-  const dims = ranges.map((r) => r.count);
+  const spec = sliceSpec(node, data.dims, constInputs(inputs));
+  const dims = slicedDims(data.dims, spec);
+  const start = data.dims.map(() => 0);
+  const step = data.dims.map(() => 1);
+  spec.axes.forEach((a, i) => {
+    start[a] = spec.starts[i]!;
+    step[a] = spec.steps[i]!;
+  });
   const inStrides = data.dims.map((_, i) => sizeOf(data.dims.slice(i + 1)));
   const vals = toNumbers(data);
   const n = sizeOf(dims);
@@ -161,7 +93,7 @@ function slice(node: GraphNode, inputs: Inputs, opset: number): TensorData[] {
   const idx = new Array<number>(dims.length).fill(0);
   for (let i = 0; i < n; i++) {
     let off = 0;
-    for (let d = 0; d < dims.length; d++) off += (ranges[d].start + idx[d] * ranges[d].step) * inStrides[d];
+    for (let d = 0; d < dims.length; d++) off += (start[d] + idx[d] * step[d]) * inStrides[d];
     out[i] = vals[off];
     for (let d = dims.length - 1; d >= 0; d--) {
       if (++idx[d] < dims[d]) break;
@@ -174,7 +106,7 @@ function slice(node: GraphNode, inputs: Inputs, opset: number): TensorData[] {
 function concat(node: GraphNode, inputs: Inputs): TensorData[] {
   const ts = inputs.filter((t): t is TensorData => !!t);
   const rank = ts[0].dims.length;
-  const axis = normAxis(intAttr(node, 'axis', 0), rank);
+  const axis = normAxis(attrInt(node, 'axis', 0), rank);
   const outer = sizeOf(ts[0].dims.slice(0, axis));
   const out: number[] = [];
   const vals = ts.map(toNumbers);
@@ -192,7 +124,7 @@ function concat(node: GraphNode, inputs: Inputs): TensorData[] {
 function transpose(node: GraphNode, inputs: Inputs): TensorData[] {
   const data = need(inputs[0], node, 0);
   const rank = data.dims.length;
-  const perm = intsAttr(node, 'perm') ?? data.dims.map((_, i) => rank - 1 - i);
+  const perm = attrInts(node, 'perm') ?? data.dims.map((_, i) => rank - 1 - i);
   const dims = perm.map((p) => data.dims[p]);
   const inStrides = data.dims.map((_, i) => sizeOf(data.dims.slice(i + 1)));
   const vals = toNumbers(data);
@@ -211,25 +143,12 @@ function transpose(node: GraphNode, inputs: Inputs): TensorData[] {
   return [fromNumbers(data.dtype, dims, out)];
 }
 
-function constantValue(node: GraphNode): TensorData {
-  const a = node.attrs;
-  const v: AttrValue | undefined = a.value;
-  if (v && typeof v === 'object' && !Array.isArray(v)) return v;
-  if (typeof a.value_float === 'number') return fromNumbers('float32', [], [a.value_float]);
-  if (Array.isArray(a.value_floats)) return fromNumbers('float32', [a.value_floats.length], a.value_floats as number[]);
-  if (typeof a.value_int === 'number') return fromNumbers('int64', [], [a.value_int]);
-  if (Array.isArray(a.value_ints)) return fromNumbers('int64', [a.value_ints.length], a.value_ints as number[]);
-  throw new Error(`Constant node '${node.name}' has no value lvi can read`);
-}
-
 function reduce(fn: (acc: number, x: number) => number, init: number, post?: (acc: number, n: number) => number): Fold {
-  return (node, inputs, opset) => {
+  return (node, inputs) => {
     const data = need(inputs[0], node, 0);
-    const fromInput = node.opType === 'ReduceSum' ? 13 : 18;
-    const axes0 = axesOf(node, inputs, opset, fromInput);
-    const keep = intAttr(node, 'keepdims', 1) === 1;
+    const keep = attrInt(node, 'keepdims', 1) === 1;
     const rank = data.dims.length;
-    const axes = new Set((axes0 && axes0.length ? axes0 : data.dims.map((_, i) => i)).map((a) => normAxis(a, rank)));
+    const axes = new Set(reduceAxes(node, rank, constInputs(inputs)));
     const outDims = data.dims.map((d, i) => (axes.has(i) ? 1 : d));
     const n = sizeOf(outDims);
     const acc = new Array<number>(n).fill(init);
@@ -257,30 +176,30 @@ const intDiv = elementwise((a, b) => Math.trunc(a / b));
 const realDiv = elementwise((a, b) => a / b);
 
 const FOLDS: Record<string, Fold> = {
-  Constant: (node) => [constantValue(node)],
+  Constant: (node) => [constantNodeValue(node)],
   Identity: (node, inputs) => [need(inputs[0], node, 0)],
   Cast: (node, inputs) => {
     const t = need(inputs[0], node, 0);
-    const to = dtypeFromOnnx(intAttr(node, 'to', 1), `Cast node '${node.name}'`);
+    const to = dtypeFromOnnx(attrInt(node, 'to', 1), `Cast node '${node.name}'`);
     return [fromNumbers(to, [...t.dims], toNumbers(t))];
   },
   Gather: gather,
-  Unsqueeze: (node, inputs, opset) => {
+  Unsqueeze: (node, inputs) => {
     const t = need(inputs[0], node, 0);
-    return [{ ...t, dims: unsqueezeDims(t.dims, axesOf(node, inputs, opset, 13) ?? []) }];
+    return [{ ...t, dims: unsqueezeDims(t.dims, intsParam(node, 'axes', 1, constInputs(inputs), 'axes') ?? []) }];
   },
-  Squeeze: (node, inputs, opset) => {
+  Squeeze: (node, inputs) => {
     const t = need(inputs[0], node, 0);
-    return [{ ...t, dims: squeezeDims(t.dims, axesOf(node, inputs, opset, 13)) }];
+    return [{ ...t, dims: squeezeDims(t.dims, intsParam(node, 'axes', 1, constInputs(inputs), 'axes')) }];
   },
   Reshape: (node, inputs) => {
     const t = need(inputs[0], node, 0);
     const target = toNumbers(need(inputs[1], node, 1));
-    return [{ ...t, dims: reshapeDims(t.dims, target, intAttr(node, 'allowzero', 0) === 1, `node '${node.name}'`) }];
+    return [{ ...t, dims: reshapeDims(t.dims, target, attrInt(node, 'allowzero', 0) === 1, `node '${node.name}'`) }];
   },
   Flatten: (node, inputs) => {
     const t = need(inputs[0], node, 0);
-    const axis = normAxis(intAttr(node, 'axis', 1), t.dims.length);
+    const axis = normAxis(attrInt(node, 'axis', 1), t.dims.length);
     return [{ ...t, dims: [sizeOf(t.dims.slice(0, axis)), sizeOf(t.dims.slice(axis))] }];
   },
   Concat: concat,

@@ -1,9 +1,15 @@
 // Shape inference for concrete shapes: one rule per ONNX operator, given the inputs' types and
-// shapes and, where an input is a constant (shapes, axes, pads, scales), its value.
+// shapes and, where an input is a constant (shapes, axes, pads, scales), its value. The one
+// engine: specialisation uses it directly, the gradient builder and the float64 evaluator through
+// autodiff/shapes.ts.
 
 import type { DType, GraphNode, TensorData } from '../graph/ir.js';
+import { attrInt, attrInts, attrStr, windowGeometry } from '../graph/attrs.js';
+import {
+  type ConstInput, constantNodeValue, intsParam, padSpec, reduceAxes, reshapeDims, slicedDims, sliceSpec, splitSizes,
+  squeezeDims, unsqueezeDims,
+} from '../graph/params.js';
 import { dtypeFromOnnx } from './codec.js';
-import { reshapeDims, sliceRanges, sliceSpec, squeezeDims, unsqueezeDims } from './fold.js';
 import { broadcast, normAxis, sizeOf, toNumbers } from './tensor-util.js';
 
 export interface TypedShape {
@@ -33,18 +39,9 @@ export interface ShapeContext {
 
 type Rule = (c: ShapeContext) => TypedShape[];
 
-const ints = (c: ShapeContext, name: string): number[] | undefined => {
-  const v = c.node.attrs[name];
-  return Array.isArray(v) ? (v as number[]) : undefined;
-};
-const int = (c: ShapeContext, name: string, fallback: number): number => {
-  const v = c.node.attrs[name];
-  return typeof v === 'number' ? v : fallback;
-};
-const str = (c: ShapeContext, name: string, fallback: string): string => {
-  const v = c.node.attrs[name];
-  return typeof v === 'string' ? v : fallback;
-};
+const ints = (c: ShapeContext, name: string) => attrInts(c.node, name);
+const int = (c: ShapeContext, name: string, fallback: number) => attrInt(c.node, name, fallback);
+const str = (c: ShapeContext, name: string, fallback: string) => attrStr(c.node, name, fallback);
 const inp = (c: ShapeContext, i: number): TypedShape => {
   const t = c.inputs[i];
   if (!t) throw new Error(`node '${c.node.name}' (${c.node.opType}): input ${i} is missing or has no known shape`);
@@ -63,6 +60,8 @@ const constant = (c: ShapeContext, i: number, what: string): number[] | undefine
   }
   return toNumbers(v);
 };
+/** The node's constant inputs for the parameter readers of graph/params.ts. */
+const consts = (c: ShapeContext): ConstInput => (i, what) => constant(c, i, what);
 const err = (c: ShapeContext, msg: string) => new Error(`${c.node.opType} node '${c.node.name}': ${msg}`);
 
 const same: Rule = (c) => [{ ...inp(c, 0), shape: [...inp(c, 0).shape] }];
@@ -76,48 +75,21 @@ function broadcastAll(dtype: (c: ShapeContext) => DType): Rule {
 }
 const firstType = (c: ShapeContext) => inp(c, 0).dtype;
 
-/** Spatial output size of a sliding window (conv, pooling). */
-function windowShape(
-  c: ShapeContext,
-  spatial: number[],
-  kernel: number[],
-  opts: { strides?: number[]; dilations?: number[]; ceil?: boolean },
-): number[] {
-  const n = spatial.length;
-  const strides = opts.strides ?? ints(c, 'strides') ?? new Array(n).fill(1);
-  const dil = opts.dilations ?? ints(c, 'dilations') ?? new Array(n).fill(1);
-  const autoPad = str(c, 'auto_pad', 'NOTSET');
-  const pads = ints(c, 'pads') ?? new Array(2 * n).fill(0);
-  return spatial.map((x, i) => {
-    const k = (kernel[i] - 1) * dil[i] + 1;
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(x / strides[i]);
-    const p = autoPad === 'VALID' ? 0 : pads[i] + pads[i + n];
-    const q = (x + p - k) / strides[i];
-    const out = (opts.ceil ? Math.ceil(q) : Math.floor(q)) + 1;
-    if (out <= 0) throw err(c, `input size ${x} is too small for kernel ${kernel[i]}`);
-    // ceil mode: the last window must start inside the input or its left padding.
-    if (opts.ceil && (out - 1) * strides[i] >= x + pads[i]) return out - 1;
-    return out;
+/** Spatial output size of a sliding window (conv, pooling); an empty output is an error. */
+function windowShape(c: ShapeContext, spatial: number[], kernel: number[], ceil = false): number[] {
+  const { out } = windowGeometry(c.node, spatial, kernel, false, ceil);
+  out.forEach((o, i) => {
+    if (o <= 0) throw err(c, `input size ${spatial[i]} is too small for kernel ${kernel[i]}`);
   });
+  return out;
 }
 
-/** Reduction axes from the attribute (old opsets) or the second input. */
-function reduceAxes(c: ShapeContext, inputFrom: number): number[] | undefined {
-  if (c.opset >= inputFrom) return c.node.inputs[1] ? constant(c, 1, 'axes input') : undefined;
-  return ints(c, 'axes');
-}
-
-function reduceRule(inputFrom: number, outType?: DType): Rule {
+function reduceRule(outType?: DType): Rule {
   return (c) => {
     const x = inp(c, 0);
     const rank = x.shape.length;
-    let axes = reduceAxes(c, inputFrom);
-    if (c.node.opType === 'ArgMax' || c.node.opType === 'ArgMin') axes = [int(c, 'axis', 0)];
-    if (!axes || axes.length === 0) {
-      if (int(c, 'noop_with_empty_axes', 0) === 1) return [{ ...x }];
-      axes = x.shape.map((_, i) => i);
-    }
-    const set = new Set(axes.map((a) => normAxis(a, rank)));
+    const arg = c.node.opType === 'ArgMax' || c.node.opType === 'ArgMin';
+    const set = new Set(arg ? [normAxis(int(c, 'axis', 0), rank)] : reduceAxes(c.node, rank, consts(c)));
     const keep = int(c, 'keepdims', 1) === 1;
     const shape = keep ? x.shape.map((d, i) => (set.has(i) ? 1 : d)) : x.shape.filter((_, i) => !set.has(i));
     return [{ dtype: outType ?? x.dtype, shape }];
@@ -162,35 +134,22 @@ function conv(c: ShapeContext): TypedShape[] {
   if (x.shape[1] !== w.shape[1] * group) {
     throw err(c, `input has ${x.shape[1]} channels, weights expect ${w.shape[1] * group}`);
   }
-  return [{ dtype: x.dtype, shape: [x.shape[0], w.shape[0], ...windowShape(c, x.shape.slice(2), kernel, {})] }];
+  return [{ dtype: x.dtype, shape: [x.shape[0], w.shape[0], ...windowShape(c, x.shape.slice(2), kernel)] }];
 }
 
 function convTranspose(c: ShapeContext): TypedShape[] {
   const x = inp(c, 0);
   const w = inp(c, 1);
-  const n = x.shape.length - 2;
   const kernel = ints(c, 'kernel_shape') ?? w.shape.slice(2);
-  const group = int(c, 'group', 1);
-  const outC = w.shape[1] * group;
-  const given = ints(c, 'output_shape');
-  if (given) return [{ dtype: x.dtype, shape: [x.shape[0], outC, ...given.slice(-n)] }];
-  const strides = ints(c, 'strides') ?? new Array(n).fill(1);
-  const dil = ints(c, 'dilations') ?? new Array(n).fill(1);
-  const outPad = ints(c, 'output_padding') ?? new Array(n).fill(0);
-  const pads = ints(c, 'pads') ?? new Array(2 * n).fill(0);
-  const autoPad = str(c, 'auto_pad', 'NOTSET');
-  const spatial = x.shape.slice(2).map((v, i) => {
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return v * strides[i];
-    return strides[i] * (v - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1 - pads[i] - pads[i + n];
-  });
-  return [{ dtype: x.dtype, shape: [x.shape[0], outC, ...spatial] }];
+  const { out } = windowGeometry(c.node, x.shape.slice(2), kernel, true);
+  return [{ dtype: x.dtype, shape: [x.shape[0], w.shape[1] * int(c, 'group', 1), ...out] }];
 }
 
 function pool(c: ShapeContext): TypedShape[] {
   const x = inp(c, 0);
   const kernel = ints(c, 'kernel_shape');
   if (!kernel) throw err(c, 'no kernel_shape');
-  const out = { dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...windowShape(c, x.shape.slice(2), kernel, { ceil: int(c, 'ceil_mode', 0) === 1 })] };
+  const out = { dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...windowShape(c, x.shape.slice(2), kernel, int(c, 'ceil_mode', 0) === 1)] };
   return c.node.outputs.length > 1 ? [out, { dtype: 'int64', shape: out.shape }] : [out];
 }
 
@@ -208,27 +167,15 @@ function matmulShape(c: ShapeContext, a: number[], b: number[]): number[] {
 function split(c: ShapeContext): TypedShape[] {
   const x = inp(c, 0);
   const axis = normAxis(int(c, 'axis', 0), x.shape.length);
-  let parts = c.opset >= 13 ? (c.node.inputs[1] ? constant(c, 1, 'split input') : undefined) : ints(c, 'split');
-  const n = c.node.outputs.length;
-  if (!parts || parts.length === 0) {
-    const size = Math.ceil(x.shape[axis] / n);
-    parts = Array.from({ length: n }, (_, i) => Math.min(size, x.shape[axis] - i * size));
-  }
+  const parts = splitSizes(c.node, x.shape[axis], consts(c));
   return parts.map((p) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? p : d)) }));
 }
 
 function pad(c: ShapeContext): TypedShape[] {
   const x = inp(c, 0);
   const rank = x.shape.length;
-  const pads = c.opset >= 11 ? constant(c, 1, 'pads input') : ints(c, 'pads');
-  if (!pads) throw err(c, 'no pads');
-  const axes = c.opset >= 18 && c.node.inputs[3] ? constant(c, 3, 'axes input')! : x.shape.map((_, i) => i);
-  const shape = [...x.shape];
-  axes.forEach((a0, i) => {
-    const a = normAxis(a0, rank);
-    shape[a] += pads[i] + pads[i + axes.length];
-  });
-  return [{ dtype: x.dtype, shape }];
+  const { pads } = padSpec(c.node, rank, consts(c));
+  return [{ dtype: x.dtype, shape: x.shape.map((d, i) => d + pads[i] + pads[i + rank]) }];
 }
 
 const RULES: Record<string, Rule> = {};
@@ -242,6 +189,8 @@ for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean'
 for (const op of ['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']) RULES[op] = broadcastAll(() => 'bool');
 RULES.Not = (c) => [{ dtype: 'bool', shape: [...inp(c, 0).shape] }];
 RULES.Where = broadcastAll((c) => inp(c, 1).dtype);
+const REDUCE = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp'];
+for (const op of REDUCE) RULES[op] = reduceRule();
 Object.assign(RULES, {
   Conv: conv,
   ConvTranspose: convTranspose,
@@ -287,14 +236,13 @@ Object.assign(RULES, {
   Split: split,
   Slice: (c) => {
     const x = inp(c, 0);
-    if (c.opset >= 10) for (let i = 1; i < c.node.inputs.length; i++) constant(c, i, 'slice bounds');
-    const spec = sliceSpec(c.node, c.node.inputs.map((_, i) => c.value(i)), c.opset);
-    return [{ dtype: x.dtype, shape: sliceRanges(x.shape, spec).map((r) => r.count) }];
+    return [{ dtype: x.dtype, shape: slicedDims(x.shape, sliceSpec(c.node, x.shape, consts(c))) }];
   },
   Pad: pad,
   Reshape: (c) => {
     const x = inp(c, 0);
-    const target = c.opset >= 5 ? constant(c, 1, 'target shape')! : ints(c, 'shape')!;
+    const target = intsParam(c.node, 'shape', 1, consts(c), 'target shape');
+    if (!target) throw err(c, 'no target shape');
     return [{ dtype: x.dtype, shape: reshapeDims(x.shape, target, int(c, 'allowzero', 0) === 1, `Reshape node '${c.node.name}'`) }];
   },
   Flatten: (c) => {
@@ -304,12 +252,12 @@ Object.assign(RULES, {
   },
   Squeeze: (c) => {
     const x = inp(c, 0);
-    const axes = c.opset >= 13 ? (c.node.inputs[1] ? constant(c, 1, 'axes input') : undefined) : ints(c, 'axes');
-    return [{ dtype: x.dtype, shape: squeezeDims(x.shape, axes) }];
+    return [{ dtype: x.dtype, shape: squeezeDims(x.shape, intsParam(c.node, 'axes', 1, consts(c), 'axes input')) }];
   },
   Unsqueeze: (c) => {
     const x = inp(c, 0);
-    const axes = c.opset >= 13 ? constant(c, 1, 'axes input')! : ints(c, 'axes')!;
+    const axes = intsParam(c.node, 'axes', 1, consts(c), 'axes input');
+    if (!axes) throw err(c, 'no axes');
     return [{ dtype: x.dtype, shape: unsqueezeDims(x.shape, axes) }];
   },
   Transpose: (c) => {
@@ -325,17 +273,8 @@ Object.assign(RULES, {
     const n = int(c, 'transB', 0) ? b[0] : b[1];
     return [{ dtype: inp(c, 0).dtype, shape: [m, n] }];
   },
-  ReduceSum: reduceRule(13),
-  ReduceMean: reduceRule(18),
-  ReduceMax: reduceRule(18),
-  ReduceMin: reduceRule(18),
-  ReduceProd: reduceRule(18),
-  ReduceL1: reduceRule(18),
-  ReduceL2: reduceRule(18),
-  ReduceSumSquare: reduceRule(18),
-  ReduceLogSumExp: reduceRule(18),
-  ArgMax: reduceRule(Infinity, 'int64'),
-  ArgMin: reduceRule(Infinity, 'int64'),
+  ArgMax: reduceRule('int64'),
+  ArgMin: reduceRule('int64'),
   Shape: (c) => {
     const rank = inp(c, 0).shape.length;
     const start = normAxis(int(c, 'start', 0), rank);
@@ -343,6 +282,10 @@ Object.assign(RULES, {
     return [{ dtype: 'int64', shape: [Math.max(0, Math.min(end, rank) - Math.max(start, 0))] }];
   },
   Size: () => [{ dtype: 'int64', shape: [] }],
+  Constant: (c) => {
+    const t = constantNodeValue(c.node);
+    return [{ dtype: t.dtype, shape: [...t.dims] }];
+  },
   ConstantOfShape: (c) => {
     const v = c.node.attrs.value;
     const dtype = v && typeof v === 'object' && !Array.isArray(v) ? v.dtype : 'float32';

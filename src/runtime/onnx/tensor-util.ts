@@ -3,17 +3,10 @@
 import type { DType, TensorData } from '../graph/ir.js';
 import { allocate } from './codec.js';
 
-export const sizeOf = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+export { normAxis, sizeOf, tensorNumbers as toNumbers } from '../graph/params.js';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
-
-/** Tensor values as plain numbers (int64 beyond 2^53 loses precision; only used for shapes/indices). */
-export function toNumbers(t: TensorData): number[] {
-  const out = new Array<number>(t.data.length);
-  for (let i = 0; i < t.data.length; i++) out[i] = Number(t.data[i]);
-  return out;
-}
 
 /** Build a tensor of `dtype` from numbers (int types truncate; int64 saturates). */
 export function fromNumbers(dtype: DType, dims: number[], values: ArrayLike<number>): TensorData {
@@ -58,5 +51,3 @@ export function broadcastStrides(dims: readonly number[], rank: number): number[
   }
   return strides;
 }
-
-export const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);

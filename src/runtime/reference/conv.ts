@@ -1,7 +1,7 @@
 // Direct (loop) float64 convolution, transposed convolution and pooling on NCHW tensors.
 // Written for clarity and exactness; the inner loop runs along a contiguous output row.
 
-import type { WindowGeometry } from '../autodiff/attrs.js';
+import type { WindowGeometry } from '../graph/attrs.js';
 import type { F64 } from './tensor.js';
 
 export function conv2d(x: F64, w: F64, b: F64 | undefined, g: WindowGeometry, group: number): F64 {

@@ -3,7 +3,7 @@
 // Exactness over speed; only what the forward networks and the gradient builder emit.
 
 import type { Graph, GraphNode, TensorData } from '../graph/ir.js';
-import { attrFloat, attrInt, attrInts, attrStr, windowGeometry } from '../autodiff/attrs.js';
+import { attrFloat, attrInt, attrInts, attrStr, windowGeometry } from '../graph/attrs.js';
 import { resizeMatrix } from '../autodiff/resize.js';
 import {
   type ConstLookup, constantNodeValue, inferNode, normAxis, padSpec, reduceAxes, sliceSpec, sliceLength, splitSizes,
@@ -221,7 +221,7 @@ function evalNode(node: GraphNode, ins: (F64 | undefined)[], opset: number, look
   if (un) return [mapN([x], boolOut.has(op) ? 'bool' : x.dtype, ([v]) => un(v!, node))];
   const bin = binaryOps[op];
   if (bin) return [mapN([x, ins[1]!], boolOut.has(op) ? 'bool' : x.dtype, ([a, b]) => bin(a!, b!))];
-  const shapeOf = () => inferNode(node, ins.map((t) => (t ? { dtype: t.dtype, shape: t.dims } : undefined)), lookup);
+  const shapeOf = () => inferNode(node, ins.map((t) => (t ? { dtype: t.dtype, shape: t.dims } : undefined)), lookup, opset);
   switch (op) {
     case 'Constant': return [toF64(constantNodeValue(node))];
     case 'Cast': return [{ ...x, dtype: shapeOf()[0]!.dtype }];

@@ -68,6 +68,17 @@ const CASES: Case[] = [
   { op: 'Add', x: [[2, 1, 4], [3, 1]] },
   { op: 'Expand', x: [[3, 1]], consts: [i64(2, 1, 5)] },
   { op: 'Unsqueeze', x: [[3, 4]], consts: [i64(-1, 1)] },
+  { op: 'Reshape', x: [[2, 3, 4]], consts: [i64(0, -1)], label: '0 and -1' },
+  { op: 'Cast', x: [[2, 3]], attrs: { to: 7 } },
+  { op: 'ConstantOfShape', x: [], consts: [i64(2, 3)] },
+  { op: 'ConvTranspose', x: [[1, 2, 5, 5]], consts: [w(2, 3, 3, 3)], attrs: { strides: [2, 2], output_shape: [10, 10] }, label: 'output_shape' },
+  { op: 'MaxPool', x: [[1, 2, 9, 10]], attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }, label: 'SAME_UPPER' },
+  // Parameters that older opsets give as attributes rather than inputs.
+  { op: 'ReduceSum', x: [[2, 3, 4]], attrs: { axes: [0, -1], keepdims: 0 }, opset: 11, label: 'axes attribute' },
+  { op: 'Squeeze', x: [[2, 1, 4, 1]], attrs: { axes: [1] }, opset: 11, label: 'axes attribute' },
+  { op: 'Slice', x: [[5, 6, 7]], attrs: { starts: [1, -3], ends: [4, 100], axes: [0, 2] }, opset: 9, label: 'attributes' },
+  { op: 'Pad', x: [[1, 3, 4, 5]], attrs: { pads: [0, 0, 1, 2, 0, 0, 0, 3], mode: 'constant' }, opset: 10, label: 'pads attribute' },
+  { op: 'Split', x: [[2, 9, 4]], attrs: { axis: 1, split: [4, 5] }, outputs: 2, opset: 11, label: 'split attribute' },
 ];
 
 async function check(c: Case): Promise<void> {
