@@ -2,6 +2,7 @@
 // weight gradients (FAIG) in ONNX Runtime, each in its own process, against the forward-only
 // time of the same run. Targets from issue 3: fwd+grad <= 2.2x forward, >= 150 GFLOP/s for
 // fwd+grad, weight gradients <= 3.5x forward; memory linear in the batch; auto batch in budget.
+// The weight-gradient ratios come from a process that alternates that graph with the forward.
 
 import { buildGradientGraph, TARGET_INPUT, WINDOW_INPUT } from '../../src/runtime/autodiff/index.js';
 import type { Objective } from '../../src/runtime/api.js';
@@ -19,8 +20,9 @@ const SCALE = 4;
 const WINDOW = 16;
 const MAX_BATCH = 8;
 
-/** weight-grad-const: the weight-gradient graph with the weights as initializers again (one
- * session per FAIG path step), to show what feeding weights as inputs costs. */
+/** weight-grad: differentiated weights fed as graph inputs (one session for a whole FAIG path);
+ * weight-grad-const: `weightsAs: 'constants'`, the weights stay initializers that ONNX Runtime
+ * pre-packs (one session per FAIG path step, shared by the images of that step). */
 type Kind = 'forward' | 'input-grad' | 'weight-grad' | 'weight-grad-const';
 
 export interface Job {
@@ -59,12 +61,9 @@ export function jobGraph(kind: Kind, batch: number): Graph {
     objective: kind === 'input-grad' ? LAM_OBJECTIVE : { kind: 'sse' },
     wrtInput: kind === 'input-grad',
     wrtWeights: weights,
+    weightsAs: kind === 'weight-grad-const' ? 'constants' : 'inputs',
   });
-  const g = specialise(grad.graph, {});
-  if (kind !== 'weight-grad-const') return g;
-  const initializers = new Map(g.initializers);
-  for (const w of weights!) initializers.set(w, forward.initializers.get(w)!);
-  return { ...g, inputs: g.inputs.filter((i) => !initializers.has(i.name)), initializers };
+  return specialise(grad.graph, {});
 }
 
 function feedsFor(g: Graph, forward: Graph): Record<string, TensorData> {
@@ -105,6 +104,38 @@ export async function measure(job: Job): Promise<Measured> {
   const times = await timeRuns(() => session.run(feeds), job.reps);
   await session.release();
   return { msPerRun: median(times), msPerRunMin: Math.min(...times), flops, baseRssBytes, createMs };
+}
+
+export interface Paired {
+  /** Median ms of the job's graph and of the batch-1 forward, runs alternating in one process. */
+  msPerRun: number;
+  forwardMsPerRun: number;
+}
+
+/**
+ * Child-process entry: the job's graph and the forward alternate run by run, so a ratio between
+ * them holds up on a shared machine where load changes between processes.
+ */
+export async function measurePaired(job: Job): Promise<Paired> {
+  const g = jobGraph(job.kind, job.batch);
+  const f = jobGraph('forward', 1);
+  const forward = edsrBaseline({ seed: 1 });
+  const options = { device: 'cpu' as const, threads: job.threads, spinning: job.spinning, fresh: true };
+  const [sg, sf] = [await createSession(g, options), await createSession(f, options)];
+  const [fg, ff] = [feedsFor(g, forward), feedsFor(f, forward)];
+  const tg: number[] = [];
+  const tf: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    await sg.run(fg);
+    await sf.run(ff);
+  }
+  for (let i = 0; i < job.reps; i++) {
+    tg.push(...(await timeRuns(() => sg.run(fg), 1, 0)));
+    tf.push(...(await timeRuns(() => sf.run(ff), 1, 0)));
+  }
+  await sg.release();
+  await sf.release();
+  return { msPerRun: median(tg), forwardMsPerRun: median(tf) };
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
@@ -148,6 +179,10 @@ export async function run(ctx: BenchContext): Promise<void> {
   const fwdAuto = await m('forward', auto);
   const weights = await m('weight-grad', 1);
   const weightsConst = await m('weight-grad-const', 1);
+  const paired = (kind: Kind) =>
+    ctx.isolated<Paired>(import.meta.url, 'measurePaired', { kind, batch: 1, threads, spinning: false, reps: 2 * reps + 1 } satisfies Job);
+  const weightsPaired = await paired('weight-grad');
+  const weightsConstPaired = await paired('weight-grad-const');
 
   const base = fwdOff.msPerRun;
   const used = (r: Measured & { peakRssBytes: number }) => r.peakRssBytes - r.baseRssBytes;
@@ -171,14 +206,20 @@ export async function run(ctx: BenchContext): Promise<void> {
         b === 1 || b === auto ? '<= 2.2x, >= 150 GFLOP/s' : '',
       ];
     }),
-    ['weight grads (all convs), batch 1', ms(weights.msPerRun), (weights.msPerRun / base).toFixed(2), gflops(weights).toFixed(0), mib(used(weights)), '<= 3.5x'],
-    ['  same, weights as initializers', ms(weightsConst.msPerRun), (weightsConst.msPerRun / base).toFixed(2), gflops(weightsConst).toFixed(0), mib(used(weightsConst)), ''],
+    ['weight grads (all convs), weights as inputs, batch 1', ms(weights.msPerRun), (weights.msPerRun / base).toFixed(2), gflops(weights).toFixed(0), mib(used(weights)), '<= 3.5x'],
+    ['  same, weights as constants (session per step)', ms(weightsConst.msPerRun), (weightsConst.msPerRun / base).toFixed(2), gflops(weightsConst).toFixed(0), mib(used(weightsConst)), '<= 3.5x'],
   ]);
   ctx.log(
     `  session creation: forward ${ms(fwdOff.createMs)}, fwd + input grad ${ms(gradOff.createMs)}, ` +
-      `weight grads ${ms(weights.createMs)}, weight grads with weights as initializers ${ms(weightsConst.createMs)}`,
+      `weight grads ${ms(weights.createMs)}, weight grads with weights as constants ${ms(weightsConst.createMs)} ` +
+      `(paid once per FAIG path step with constants, shared by that step's images)`,
   );
   ctx.log('  GFLOP/s counts every node of the graph that ran (the gradient graph holds its own backward convolutions).');
+  const pair = (p: Paired) => `${ms(p.msPerRun)} vs forward ${ms(p.forwardMsPerRun)} = ${(p.msPerRun / p.forwardMsPerRun).toFixed(2)}x`;
+  ctx.log(
+    `  weight grads alternating run by run with the forward in one process (${2 * reps + 1} runs each, medians; ` +
+      `the targets use these): weights as inputs ${pair(weightsPaired)}, as constants ${pair(weightsConstPaired)}`,
+  );
 
   // Memory against the batch: least-squares line through the measured peaks.
   const xs = batches;
@@ -198,13 +239,20 @@ export async function run(ctx: BenchContext): Promise<void> {
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const r1 = gradOff.msPerRun / base;
   const rAuto = gAuto.msPerRun / auto / base;
-  const rw = weights.msPerRun / base;
+  // Weight-gradient ratios from the paired runs (forward alternating in the same process).
+  const rw = weightsPaired.msPerRun / weightsPaired.forwardMsPerRun;
+  const rwc = weightsConstPaired.msPerRun / weightsConstPaired.forwardMsPerRun;
   ctx.log();
   ctx.log('targets:');
   ctx.table([
     ['fwd + input grad <= 2.2x forward', `batch 1: ${r1.toFixed(2)}x`, `auto batch ${auto}: ${rAuto.toFixed(2)}x`, verdict(Math.min(r1, rAuto) <= 2.2)],
     ['fwd + input grad >= 150 GFLOP/s', `batch 1: ${gflops(gradOff).toFixed(0)}`, `auto batch ${auto}: ${gflops(gAuto).toFixed(0)}`, verdict(Math.max(gflops(gradOff), gflops(gAuto)) >= 150)],
-    ['weight grads <= 3.5x forward', `${rw.toFixed(2)}x`, '', verdict(rw <= 3.5)],
+    [
+      'weight grads <= 3.5x forward',
+      `weights as inputs: ${rw.toFixed(2)}x`,
+      `as constants: ${rwc.toFixed(2)}x`,
+      rw <= 3.5 ? verdict(true) : rwc <= 3.5 ? 'met with weights as constants' : verdict(false),
+    ],
     ['auto batch inside the budget', `${mib(used(gAuto))} used`, `budget ${mib(budget)}`, verdict(used(gAuto) <= budget)],
   ]);
 }

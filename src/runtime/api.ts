@@ -68,6 +68,15 @@ export interface GradientRequest {
   wrtInput: boolean;
   /** Initializer names to differentiate (FAIG); they become graph inputs when listed here. */
   wrtWeights?: string[];
+  /**
+   * How the differentiated weights appear in the graph. 'inputs' (default): graph inputs fed
+   * on every run, so one session serves a whole FAIG path, but ONNX Runtime cannot pre-pack
+   * them (EDSR x4 weight gradients, CPU: 3.4-3.8x the forward). 'constants': they stay
+   * initializers holding the forward graph's values, pre-packed (3.0-3.3x); each set of weight
+   * values needs its own graph and session (~0.1 s to create), e.g. one per FAIG path step,
+   * shared by all images at that step.
+   */
+  weightsAs?: 'inputs' | 'constants';
 }
 
 export interface GradientGraph {

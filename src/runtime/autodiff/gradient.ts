@@ -7,7 +7,7 @@ import { specialise } from '../onnx/specialise.js';
 import { Emitter } from './emitter.js';
 import { OBJECTIVE, emitObjective } from './objective.js';
 import { GradientRuleError, rules } from './rules.js';
-import { constantNodeValue, inferShapes } from './shapes.js';
+import { type TensorInfo, constantNodeValue, inferShapes } from './shapes.js';
 
 export const INPUT_GRAD = 'lvi_grad_input';
 export const weightGradName = (w: string): string => `lvi_grad/${w}`;
@@ -48,14 +48,16 @@ export function buildGradientGraph(forward: Graph, request: GradientRequest): Gr
     const t = initializers.get(w);
     if (!t) throw new Error(`gradient request: '${w}' is not an initializer of graph '${forward.name}'`);
     if (!isFloat(t.dtype)) throw new Error(`gradient request: initializer '${w}' is ${t.dtype}, not a float tensor`);
-    // Differentiated weights become graph inputs so they can change between runs (FAIG paths).
-    initializers.delete(w);
-    inputs.push({ name: w, dtype: t.dtype, shape: t.dims });
+    // By default differentiated weights become graph inputs so they can change between runs.
+    if (request.weightsAs !== 'constants') {
+      initializers.delete(w);
+      inputs.push({ name: w, dtype: t.dtype, shape: t.dims });
+    }
     leaves.add(w);
   }
   if (leaves.size === 0) throw new Error('gradient request: nothing to differentiate (wrtInput false, no wrtWeights)');
 
-  crdToDcr(spec.nodes, initializers, new Set([...leaves, ...spec.outputs.map((o) => o.name)]));
+  crdToDcr(spec.nodes, initializers, info, new Set(spec.outputs.map((o) => o.name)), leaves);
   for (const [name, t] of initializers) if (!info.has(name)) info.set(name, { dtype: t.dtype, shape: t.dims });
 
   const output = spec.outputs[0]!.name;
@@ -175,18 +177,23 @@ const channelwise = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Identity',
 
 /**
  * PyTorch's pixel shuffle is DepthToSpace in CRD mode, whose backward needs a 6-D Transpose.
- * Where the shuffled value comes from a Conv with constant weights (through element-wise
- * activations only), permuting that Conv's output channels turns the node into DCR mode, whose
- * backward is one SpaceToDepth. The forward result is unchanged (a permutation of constants).
+ * Where the shuffled value comes from a Conv (through element-wise activations only), permuting
+ * that Conv's output channels turns the node into DCR mode, whose backward is one SpaceToDepth.
+ * The forward result is unchanged. Constant weights are permuted here; differentiated weights
+ * (`leaves`) through Reshape/Transpose nodes, so their gradients come back in their own layout
+ * (and ONNX Runtime folds the nodes where the weights are initializers).
  */
-function crdToDcr(nodes: GraphNode[], initializers: Map<string, TensorData>, keep: Set<string>): void {
+function crdToDcr(
+  nodes: GraphNode[], initializers: Map<string, TensorData>, info: Map<string, TensorInfo>, keep: Set<string>, leaves: Set<string>,
+): void {
   const producer = new Map<string, GraphNode>();
   const uses = new Map<string, number>();
   for (const n of nodes) {
     for (const o of n.outputs) if (o) producer.set(o, n);
     for (const i of n.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
   }
-  const private1 = (v: string) => uses.get(v) === 1 && !keep.has(v);
+  const private1 = (v: string) => uses.get(v) === 1 && !keep.has(v) && !leaves.has(v);
+  const inserted = new Map<GraphNode, GraphNode[]>();
   for (const d2s of nodes) {
     if (d2s.opType !== 'DepthToSpace' || d2s.attrs.mode !== 'CRD') continue;
     let v = d2s.inputs[0]!;
@@ -201,30 +208,60 @@ function crdToDcr(nodes: GraphNode[], initializers: Map<string, TensorData>, kee
     const [, wName, bName] = p.inputs;
     const w = initializers.get(wName!);
     const b = bName ? initializers.get(bName) : undefined;
-    if (!w || (bName && !b) || keep.has(wName!) || (bName && keep.has(bName))) continue;
+    const known = (name: string | undefined, t: TensorData | undefined) => !!t || (!!name && leaves.has(name) && !!info.get(name));
+    if (!known(wName, w) || (bName && !known(bName, b))) continue;
+    const dims = (name: string, t: TensorData | undefined) => t?.dims ?? info.get(name)!.shape;
+    if (![wName!, bName].every((n) => !n || isFloat32(n, initializers, info))) continue;
     const bs = Number(d2s.attrs.blocksize);
-    const m = w.dims[0]!;
+    const m = dims(wName!, w)[0]!;
     const c = m / (bs * bs);
-    const per = w.data.length / m;
     // DCR channel (i*bs + j)*c + ch holds what CRD reads from ch*bs*bs + i*bs + j.
     const from = new Array<number>(m);
     for (let ch = 0; ch < c; ch++) for (let t = 0; t < bs * bs; t++) from[t * c + ch] = ch * bs * bs + t;
-    const permute = (t: TensorData, stride: number): TensorData => {
+    const permute = (t: TensorData): TensorData => {
+      const stride = t.data.length / m;
       const data = new Float32Array(t.data.length);
       for (let k = 0; k < m; k++) for (let q = 0; q < stride; q++) data[k * stride + q] = Number(t.data[from[k]! * stride + q]);
       return { dtype: 'float32', dims: t.dims, data };
     };
-    if (w.dtype !== 'float32' || (b && b.dtype !== 'float32')) continue;
-    const wNew = `${wName}::dcr`;
-    initializers.set(wNew, permute(w, per));
-    const inputs = [p.inputs[0]!, wNew];
-    if (b) {
-      initializers.set(`${bName}::dcr`, permute(b, 1));
-      inputs.push(`${bName}::dcr`);
-    }
-    if (uses.get(wName!) === 1) initializers.delete(wName!);
-    if (bName && uses.get(bName) === 1) initializers.delete(bName);
+    const extra: GraphNode[] = [];
+    // [c*bs*bs, ...] -> [c, bs*bs, rest] -> [bs*bs, c, rest] -> [c*bs*bs, ...]: the same permutation as nodes.
+    const permuteNodes = (name: string, shape: number[]): string => {
+      const rest = shape.slice(1).reduce((a, q) => a * q, 1);
+      const ints = (suffix: string, values: number[]) => {
+        const n = `${name}::dcr_${suffix}`;
+        initializers.set(n, { dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
+        return n;
+      };
+      const out = `${name}::dcr`;
+      const split = `${name}::dcr_split`;
+      const swapped = `${name}::dcr_swapped`;
+      extra.push(
+        { name: `${name}::dcr_reshape`, opType: 'Reshape', inputs: [name, ints('split_shape', [c, bs * bs, rest])], outputs: [split], attrs: {} },
+        { name: `${name}::dcr_transpose`, opType: 'Transpose', inputs: [split], outputs: [swapped], attrs: { perm: [1, 0, 2] } },
+        { name: `${name}::dcr_merge`, opType: 'Reshape', inputs: [swapped, ints('shape', shape)], outputs: [out], attrs: {} },
+      );
+      info.set(split, { dtype: 'float32', shape: [c, bs * bs, rest] });
+      info.set(swapped, { dtype: 'float32', shape: [bs * bs, c, rest] });
+      info.set(out, { dtype: 'float32', shape });
+      return out;
+    };
+    const rewrite = (name: string, t: TensorData | undefined): string => {
+      if (leaves.has(name)) return permuteNodes(name, dims(name, t));
+      const n = `${name}::dcr`;
+      initializers.set(n, permute(t!));
+      if (uses.get(name) === 1) initializers.delete(name);
+      return n;
+    };
+    const inputs = [p.inputs[0]!, rewrite(wName!, w)];
+    if (bName) inputs.push(rewrite(bName, b));
     p.inputs = inputs;
+    if (extra.length) inserted.set(p, extra);
     d2s.attrs = { ...d2s.attrs, mode: 'DCR' };
   }
+  for (const [conv, extra] of inserted) nodes.splice(nodes.indexOf(conv), 0, ...extra);
+}
+
+function isFloat32(name: string, initializers: Map<string, TensorData>, info: Map<string, TensorInfo>): boolean {
+  return (initializers.get(name)?.dtype ?? info.get(name)?.dtype) === 'float32';
 }

@@ -15,9 +15,11 @@ export interface FlopCount {
 export function countFlops(graph: Graph): FlopCount {
   const info = graph.valueInfo;
   if (!info) throw new Error('countFlops needs a specialised graph (with inferred shapes)');
+  // Weights fed as graph inputs (gradient graphs) have their shape on the input only.
+  const inputShapes = new Map(graph.inputs.map((i) => [i.name, i.shape]));
   const shape = (v: string): number[] => {
-    const s = graph.initializers.get(v)?.dims ?? info.get(v)?.shape;
-    if (!s) throw new Error(`no shape known for '${v}'`);
+    const s = graph.initializers.get(v)?.dims ?? info.get(v)?.shape ?? inputShapes.get(v);
+    if (!s || s.some((d) => typeof d !== 'number')) throw new Error(`no shape known for '${v}'`);
     return s as number[];
   };
   const byOperator: Record<string, number> = {};

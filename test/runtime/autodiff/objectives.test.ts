@@ -174,6 +174,42 @@ describe('sse and feature objectives', () => {
     }
   });
 
+  it("weightsAs 'constants': weights stay initializers; gradients match finite differences and the input-weight graph", async () => {
+    for (const batch of [1, 2]) {
+      const r = rng(40 + batch);
+      const net = tinySr(r);
+      const shape: GradientRequest['inputShape'] = [batch, 3, 5, 4];
+      const request: GradientRequest = { inputShape: shape, objective: { kind: 'sse' }, wrtInput: true, wrtWeights: ['w', 'b'] };
+      const gc = buildGradientGraph(net, { ...request, weightsAs: 'constants' });
+      expect(gc.graph.inputs.map((i) => i.name).sort()).toEqual(['lr', 'lvi_target']);
+      // The CRD pixel shuffle still becomes DCR: the weights are permuted by nodes, not replaced.
+      expect(gc.graph.nodes.find((n) => n.opType === 'DepthToSpace')!.attrs.mode).toBe('DCR');
+      expect(gc.graph.initializers.has('w') && gc.graph.initializers.has('b')).toBe(true);
+      const feeds = { lr: randTensor(shape, r, 0, 1), lvi_target: randTensor([batch, 3, 10, 8], r, 0, 1) };
+      const f64 = evaluate(gc.graph, feeds);
+      const sr = evaluate(net, { lr: feeds.lr }).sr!.data;
+      f64.sr!.data.forEach((v, i) => expect(Math.abs(v - sr[i]!)).toBeLessThanOrEqual(1e-12));
+      for (const w of ['w', 'b']) {
+        const grad = f64[gc.outputs.weightGrads[w]!]!;
+        expect(grad.dims).toEqual(net.initializers.get(w)!.dims);
+        const scale = Math.max(1, maxAbs(grad.data));
+        for (const i of probes(grad.data.length, 20, r)) {
+          const fd = finiteDifference(gc.graph, feeds, w, i, 'lvi_objective', 1e-6);
+          expect(Math.abs(grad.data[i]! - fd), `${w}[${i}] batch ${batch}`).toBeLessThanOrEqual(1e-6 * scale);
+        }
+      }
+      // ONNX Runtime (float32) on both forms against the float64 gradients.
+      const gi = buildGradientGraph(net, request);
+      const withWeights = { ...feeds, w: net.initializers.get('w')!, b: net.initializers.get('b')! };
+      const [oc, oi] = [await runOrt(gc.graph, feeds), await runOrt(gi.graph, withWeights)];
+      for (const name of [gc.outputs.weightGrads.w!, gc.outputs.weightGrads.b!, gc.outputs.inputGrad!]) {
+        const ref = f64[name]!.data;
+        const scale = Math.max(1, maxAbs(ref));
+        for (const got of [oc[name]!, oi[name]!]) got.forEach((v, i) => expect(Math.abs(v - ref[i]!)).toBeLessThanOrEqual(2e-4 * scale));
+      }
+    }
+  });
+
   it('feature objective by node name or value name, sum or mean', () => {
     const r = rng(5);
     const net = tinySr(r);

@@ -49,6 +49,13 @@ const cases: Case[] = [
   { name: 'Conv dilation 2, asymmetric pads, 16 channels (flipped)', x: [1, 16, 7, 6], nodes: [['Conv', ['x', 'w'], { dilations: [2, 2], pads: [2, 1, 0, 2] }]], inits: { w: [2, 16, 3, 2] } },
   { name: 'Conv groups 2, 32 channels (flipped)', x: [1, 32, 4, 4], nodes: [['Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1] }]], inits: { w: [6, 16, 3, 3] } },
   { name: 'Conv groups 2, 32 channels, graph-input weight (flipped at run time)', x: [1, 32, 4, 4], nodes: [['Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1] }]], inits: { w: [6, 16, 3, 3] }, wrt: ['w'] },
+  // Batch 1, at least 4x fewer output than input channels: the weight gradient shifts the output gradient.
+  { name: 'Conv 8->2, batch 1 (shifted-gradient weight gradient)', x: [1, 8, 6, 5], nodes: [['Conv', ['x', 'w', 'b'], { pads: [1, 1, 1, 1] }]], inits: { w: [2, 8, 3, 3], b: [2] }, wrt: ['w', 'b'] },
+  { name: 'Conv 8->2 dilation 2, asymmetric pads, batch 1 (shifted gradient)', x: [1, 8, 7, 6], nodes: [['Conv', ['x', 'w'], { dilations: [2, 2], pads: [2, 1, 0, 2] }]], inits: { w: [2, 8, 3, 2] }, wrt: ['w'] },
+  { name: 'Conv 8->1 pads beyond the kernel, batch 1 (shifted gradient, cropped)', x: [1, 8, 4, 5], nodes: [['Conv', ['x', 'w'], { pads: [3, 2, 1, 4] }]], inits: { w: [1, 8, 3, 3] }, wrt: ['w'] },
+  { name: 'Conv 4->1 1x1 pad 1, batch 1 (shifted gradient)', x: [1, 4, 4, 5], nodes: [['Conv', ['x', 'w'], { pads: [1, 1, 1, 1] }]], inits: { w: [1, 4, 1, 1] }, wrt: ['w'] },
+  // Batch 1, one Gemm over one-hot-Conv patches, with stride and dilation.
+  { name: 'Conv 3->4 stride 2 dilation 2, batch 1 (im2col Gemm)', x: [1, 3, 9, 8], nodes: [['Conv', ['x', 'w'], { strides: [2, 2], dilations: [2, 2], pads: [2, 1, 1, 2] }]], inits: { w: [4, 3, 3, 3] }, wrt: ['w'] },
   { name: 'Conv 1x1 with pad 1 (negative backward pad)', x: [1, 2, 4, 5], nodes: [['Conv', ['x', 'w'], { pads: [1, 1, 1, 1] }]], inits: { w: [3, 2, 1, 1] }, wrt: ['w'] },
   // ConvTranspose (the FSRCNN upsampler is stride 4, kernel 9, pad 4, output_padding 3).
   { name: 'ConvTranspose stride 2 output_padding 1', x: [2, 3, 4, 5], nodes: [['ConvTranspose', ['x', 'w', 'b'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }]], inits: { w: [3, 2, 3, 3], b: [2] }, wrt: ['w', 'b'] },
