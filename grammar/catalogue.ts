@@ -263,7 +263,7 @@ export const CATALOGUE: Catalogue = {
       },
       batch: {
         type: { type: 'union', of: [{ type: 'enum', values: ['auto'] }, { type: 'int', min: 1, max: 1024 }] },
-        doc: 'Path steps per model run; auto fits the device memory.',
+        doc: 'Path steps per model run; auto times batch 1 against the largest batch that fits the device memory on the first steps and keeps the faster (probe in di.json).',
         default: 'auto',
       },
     },

@@ -3,7 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  autoBatch,
   checkWindow,
+  PROBE_WARMUP_RUNS,
   computeLam,
   CropMismatch,
   stepBatch,
@@ -16,49 +18,63 @@ import {
 /**
  * F = nearest-neighbour x2 upscaling times `gain` (+ the image mean when `global`), D = the
  * intensity detector: D(F(x)) = sum(mask * F(x)), linear in x, so its gradient is exact and
- * integrated gradients are complete on every path.
+ * integrated gradients are complete on every path. Each batch element is computed alone, so any
+ * batch gives bit-identical values. `delayMs` slows a run (to steer batch=auto's probe),
+ * `maxBatch` refuses larger programs as a pinned batch axis would.
  */
-function nearestNet(opts: { gain?: number; global?: boolean; nanAt?: number } = {}): ProgramFactory & { calls: number[] } {
+function nearestNet(
+  opts: { gain?: number; global?: boolean; nanAt?: number; maxBatch?: number; delayMs?: (batch: number) => number } = {},
+): ProgramFactory & { calls: number[]; built: number[]; released: number[] } {
   const gain = opts.gain ?? 1;
   const calls: number[] = [];
-  const factory = async ([batch, c, h, w]: [number, number, number, number]) => ({
-    batch,
-    device: 'js',
-    async run(inputs: Float32Array, mask: Float32Array) {
-      calls.push(batch);
-      const H = 2 * h;
-      const W = 2 * w;
-      const n = c * h * w;
-      const objective = new Float32Array(batch);
-      const grad = new Float32Array(batch * n);
-      const output = new Float32Array(batch * c * H * W);
-      let maskSum = 0;
-      for (const m of mask) maskSum += m;
-      for (let b = 0; b < batch; b++) {
-        let mean = 0;
-        if (opts.global) for (let i = 0; i < n; i++) mean += inputs[b * n + i] / n;
-        let obj = 0;
-        for (let ch = 0; ch < c; ch++) {
-          for (let Y = 0; Y < H; Y++) {
-            for (let X = 0; X < W; X++) {
-              const src = b * n + ch * h * w + (Y >> 1) * w + (X >> 1);
-              const v = gain * inputs[src] + mean;
-              output[b * c * H * W + ch * H * W + Y * W + X] = v;
-              const m = mask[Y * W + X];
-              obj += m * v;
-              grad[src] += gain * m;
+  const built: number[] = [];
+  const released: number[] = [];
+  const factory = async ([batch, c, h, w]: [number, number, number, number]) => {
+    // `maxBatch`: like an export whose batch axis is pinned
+    if (batch > (opts.maxBatch ?? Infinity)) throw new Error(`the batch axis is fixed at ${opts.maxBatch}`);
+    built.push(batch);
+    return {
+      batch,
+      device: 'js',
+      async run(inputs: Float32Array, mask: Float32Array) {
+        calls.push(batch);
+        if (opts.delayMs) await new Promise((resolve) => setTimeout(resolve, opts.delayMs!(batch)));
+        const H = 2 * h;
+        const W = 2 * w;
+        const n = c * h * w;
+        const objective = new Float32Array(batch);
+        const grad = new Float32Array(batch * n);
+        const output = new Float32Array(batch * c * H * W);
+        let maskSum = 0;
+        for (const m of mask) maskSum += m;
+        for (let b = 0; b < batch; b++) {
+          let mean = 0;
+          if (opts.global) for (let i = 0; i < n; i++) mean += inputs[b * n + i] / n;
+          let obj = 0;
+          for (let ch = 0; ch < c; ch++) {
+            for (let Y = 0; Y < H; Y++) {
+              for (let X = 0; X < W; X++) {
+                const src = b * n + ch * h * w + (Y >> 1) * w + (X >> 1);
+                const v = gain * inputs[src] + mean;
+                output[b * c * H * W + ch * H * W + Y * W + X] = v;
+                const m = mask[Y * W + X];
+                obj += m * v;
+                grad[src] += gain * m;
+              }
             }
           }
+          if (opts.global) for (let i = 0; i < n; i++) grad[b * n + i] += (c * maskSum) / n;
+          if (opts.nanAt !== undefined) grad[b * n + opts.nanAt] = NaN;
+          objective[b] = obj;
         }
-        if (opts.global) for (let i = 0; i < n; i++) grad[b * n + i] += (c * maskSum) / n;
-        if (opts.nanAt !== undefined) grad[b * n + opts.nanAt] = NaN;
-        objective[b] = obj;
-      }
-      return { objective, grad, output, outputDims: [batch, c, H, W] };
-    },
-    async release() {},
-  });
-  return Object.assign(factory, { calls });
+        return { objective, grad, output, outputDims: [batch, c, H, W] };
+      },
+      async release() {
+        released.push(batch);
+      },
+    };
+  };
+  return Object.assign(factory, { calls, built, released });
 }
 
 const h = 10;
@@ -114,6 +130,61 @@ describe('computeLam on an exactly differentiable network', () => {
     expect(four.completeness).toEqual(one.completeness);
   });
 
+  it('batch=auto times batch 1 against the largest batch on the first points, and uses them', async () => {
+    const long = { ...base, path: { ...base.path, steps: 30 } };
+    const one = await computeLam(nearestNet(), lr, 2, long);
+    // 31 points, at most 4 per run: the probe's batch is stepBatch(28, 4) = 4; runs 1, 1, 1,
+    // 4, 4, 4 probe 15 points (two warm-up runs each, then a timed one), the other 16 run at the
+    // faster batch. The delays make batch 4 (7.5 ms a point against 30) or batch 1 (30 ms
+    // against 60) the likely winner; the asserts hold whichever wins.
+    const chosen: number[] = [];
+    for (const delayMs of [() => 30, (b: number) => (b === 1 ? 30 : 60 * b)]) {
+      const net = nearestNet({ delayMs });
+      const auto = await computeLam(net, lr, 2, { ...long, batch: 'auto', maxBatch: 4 });
+      chosen.push(auto.batch);
+      const probe = auto.batchProbe!;
+      expect(Object.keys(probe)).toEqual(['1', '4']);
+      expect(probe['1']).toBeGreaterThan(0);
+      expect(probe['4']).toBeGreaterThan(0);
+      expect(auto.batch).toBe(probe['4'] < probe['1'] ? 4 : 1);
+      const rest = auto.batch === 4 ? Array(4).fill(4) : Array(16).fill(1);
+      expect(net.calls).toEqual([1, 1, 1, 4, 4, 4, ...rest]);
+      expect(net.built).toEqual([1, 4]);
+      expect(net.released.sort()).toEqual([1, 4]);
+      // tolerance 0: every point is evaluated alone and accumulated in path order either way
+      expect(Array.from(auto.attribution)).toEqual(Array.from(one.attribution));
+      expect(auto.completeness).toEqual(one.completeness);
+      expect(auto.di).toBe(one.di);
+      expect(Array.from(auto.sr)).toEqual(Array.from(one.sr));
+    }
+    console.log('batch=auto chose', chosen, '(likely [4, 1])');
+  });
+
+  it('batch=auto skips the probe on a short path or a pinned batch axis; a given batch is kept', async () => {
+    const short = nearestNet();
+    // 11 points: a probe of batch 8 needs 35, so no probe; stepBatch(11, 8) = 6
+    const r = await computeLam(short, lr, 2, { ...base, batch: 'auto', maxBatch: 8 });
+    expect(r.batchProbe).toBeUndefined();
+    expect([r.batch, short.calls]).toEqual([6, [6, 6]]);
+
+    const long = { ...base, path: { ...base.path, steps: 30 } };
+    const one = await computeLam(nearestNet(), lr, 2, long);
+    const warnings: string[] = [];
+    const pinned = nearestNet({ maxBatch: 1 });
+    const p = await computeLam(pinned, lr, 2, { ...long, batch: 'auto', maxBatch: 4, warn: (m) => warnings.push(m) });
+    expect(p.batch).toBe(1);
+    expect(p.batchProbe).toBeUndefined();
+    expect(pinned.calls).toEqual(Array(31).fill(1));
+    expect(pinned.released).toEqual([1]);
+    expect(warnings).toEqual([expect.stringMatching(/batch 4\): the batch axis is fixed at 1; running the path steps one at a time/)]);
+    expect(Array.from(p.attribution)).toEqual(Array.from(one.attribution));
+
+    const given = nearestNet();
+    const g = await computeLam(given, lr, 2, { ...long, batch: 7, maxBatch: 4 });
+    expect([g.batch, g.batchProbe]).toEqual([7, undefined]);
+    expect(given.calls).toEqual([7, 7, 7, 7, 7]);
+  });
+
   it('zeroes NaN gradient entries and counts the steps, as the authors do', async () => {
     const r = await computeLam(nearestNet({ nanAt: 0 }), lr, 2, { ...base, window: { x: 0, y: 0, w: 4, h: 4 } });
     expect(r.nanSteps).toBe(10);
@@ -165,6 +236,19 @@ describe('helpers', () => {
     expect(stepBatch(64, 8)).toBe(8);
     expect(stepBatch(3, 8)).toBe(3);
     expect(stepBatch(10, 1)).toBe(1);
+  });
+
+  it('autoBatch probes when the path holds at least one more run of the probed batch', () => {
+    expect(PROBE_WARMUP_RUNS).toBe(2);
+    expect(autoBatch(51, 8)).toEqual({ probe: 8, batch: 8 }); // 48 after batch 1's three runs: 6 x 8
+    expect(autoBatch(35, 8)).toEqual({ probe: 8, batch: 8 }); // 3 + 3 x 8 probed, 8 more
+    expect(autoBatch(34, 8)).toEqual({ batch: 7 }); // stepBatch(34, 8): 5 x 7 = 35 slots
+    expect(autoBatch(31, 8)).toEqual({ probe: 7, batch: 7 }); // 28 after batch 1: 4 x 7; 3 + 3 x 7 + 7 = 31
+    expect(autoBatch(30, 8)).toEqual({ batch: 6 }); // 27 left: 7 again, needs 31; stepBatch(30, 8) = 6
+    expect(autoBatch(51, 1)).toEqual({ batch: 1 });
+    expect(autoBatch(52, 2)).toEqual({ probe: 2, batch: 2 }); // 49 left: stepBatch says 1, a probe needs 2
+    expect(autoBatch(11, 2)).toEqual({ probe: 2, batch: 2 });
+    expect(autoBatch(9, 2)).toEqual({ batch: 1 }); // too short to probe; stepBatch: 9 x 1 pads nothing
   });
 
   it('windowMask and checkWindow', () => {

@@ -150,6 +150,19 @@ for (const c of CASES) {
       expect(Math.abs(mine.sum_attribution - gap)).toBeLessThanOrEqual(0.02 * Math.abs(gap));
     });
 
+    it('records the batch it ran: batch=auto timed batch 1 against the largest batch that fits', () => {
+      const di = JSON.parse(readFileSync(path.join(runDir, 'di.json'), 'utf8'));
+      // 51 points: long enough to probe any batch up to 8 (autoBatch)
+      const probe = di.batch_probe as Record<string, number>;
+      const [one, wide] = Object.keys(probe);
+      measured[`${c.name}.batch`] = { batch: di.batch, probe };
+      expect(one).toBe('1');
+      expect(Number(wide)).toBeGreaterThan(1);
+      expect(probe[one]).toBeGreaterThan(0);
+      expect(probe[wide]).toBeGreaterThan(0);
+      expect(di.batch).toBe(probe[wide] < probe[one] ? Number(wide) : 1);
+    });
+
     it('SR picture equals the reference sr.png (which truncates) within 1 level', () => {
       const mine = readImage(path.join(runDir, 'sr.png'));
       const theirs = readImage(path.join(lamRef, c.name, 'sr.png'));
@@ -176,6 +189,27 @@ describe('LAM on an LR crop (receptive field of a network without global operato
     expect(mapError(cropped.result.map, whole.result.map)).toBeLessThanOrEqual(1e-5);
     expect(Math.abs(cropped.result.di - whole.result.di)).toBeLessThanOrEqual(1e-5);
     measured.crop = { box: cropped.result.crop, mapDiff: mapError(cropped.result.map, whole.result.map) };
+  });
+});
+
+describe('LAM batch=auto with its probe', () => {
+  it('CARN: the same attribution as batch=1, whichever batch ran the rest', async () => {
+    const c = CASES[1];
+    const model = await loadModel({ file: path.join(lamRef, c.name, 'model.onnx') });
+    const images = deriveLr(readImage(path.join(lamRef, c.hr)), 4);
+    const ctx = { device: 'cpu' as const, progress: () => {}, warn: (m: string) => { throw new Error(m); } };
+    const params: LamParams = lamParams(node(c, { steps: 30 }));
+    const auto = await runLam(model, images, params, ctx);
+    const one = await runLam(model, images, { ...params, batch: 1 }, ctx);
+    expect(one.result.batchProbe).toBeUndefined();
+    const probe = auto.result.batchProbe!;
+    expect(Object.keys(probe)).toHaveLength(2);
+    expect([1, Number(Object.keys(probe)[1])]).toContain(auto.result.batch);
+    // float32 noise: ONNX Runtime may sum a batch's convolutions in another order than batch 1's
+    const err = mapError(auto.result.attribution, one.result.attribution);
+    measured.autoVsBatch1 = { batch: auto.result.batch, probe, attributionErrorOfPeak: err, di: auto.result.di - one.result.di };
+    expect(err).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs(auto.result.di - one.result.di)).toBeLessThanOrEqual(1e-5);
   });
 });
 

@@ -43,7 +43,10 @@ export interface LamOptions {
   window: Window;
   path: PathSpec;
   detector: 'gradient' | 'intensity';
-  /** Steps per run; 'auto' lets `stepBatch` decide. */
+  /**
+   * Steps per run. 'auto': the largest batch B that fits (`maxBatch`, see `autoBatch`), or,
+   * when the path is long enough, whichever of batch 1 and B is faster on the first points.
+   */
   batch: 'auto' | number;
   /** Largest batch 'auto' may pick (memory); default 8. */
   maxBatch?: number;
@@ -80,7 +83,10 @@ export interface LamResult {
   /** 'image' when every step's full SR was inspected, 'crop' when only the crop's. */
   nanStepsAuthorsScope: 'image' | 'crop';
   steps: number;
+  /** The batch that ran the path (after the probe, when 'auto' probed). */
   batch: number;
+  /** Milliseconds per path point of batch 1 and of batch B, keyed by batch, when 'auto' timed them. */
+  batchProbe?: Record<string, number>;
   /** The SR output F(x_K) at full size, C x H x W. */
   sr: Float32Array;
   srWidth: number;
@@ -103,6 +109,28 @@ export function stepBatch(points: number, max: number): number {
     if (cost < bestCost) [best, bestCost] = [b, cost];
   }
   return best;
+}
+
+/**
+ * Runs of a new program before the one batch 'auto' times: ONNX Runtime's first two runs of a
+ * session are slower than the rest (CARN x4, 51x51 LR, 2 cores: 76, 76, then 54 ms at batch 1;
+ * 545, 529, then 418 ms at batch 7), and by different shares, so a second run would mislead.
+ */
+export const PROBE_WARMUP_RUNS = 2;
+
+/**
+ * What batch 'auto' does with `points` path points when at most `max` fit: `probe` is the batch
+ * B to time against batch 1 (each for PROBE_WARMUP_RUNS + 1 runs, 4B + 3 points with the
+ * default), or undefined when that cannot pay (the path must hold at least one more run of B
+ * after the probe); `batch` is the one to run without probing.
+ */
+export function autoBatch(points: number, max: number): { probe?: number; batch: number } {
+  const runs = PROBE_WARMUP_RUNS + 1;
+  // Of the largest batches, the one padding the fewest slots after batch 1's runs (stepBatch
+  // prefers 1 to 2 for an odd count: no use to a probe).
+  const probe = Math.max(stepBatch(points - runs, max), Math.min(2, max));
+  if (probe > 1 && points >= runs * (1 + probe) + probe) return { probe, batch: probe };
+  return { batch: stepBatch(points, max) };
 }
 
 /** 1 inside the window, 0 outside, H x W. */
@@ -238,8 +266,12 @@ export async function computeLam(
 
   // x_1..x_K, then x_0 for the completeness check.
   const order = [...Array.from({ length: K }, (_, i) => i + 1), 0];
-  let batch = opts.batch === 'auto' ? stepBatch(order.length, opts.maxBatch ?? 8) : opts.batch;
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be 'auto' or a whole number >= 1, got ${batch}`);
+  const points = order.map((k) => runPoints[k]);
+  if (opts.batch !== 'auto' && !(Number.isInteger(opts.batch) && opts.batch >= 1)) {
+    throw new Error(`batch must be 'auto' or a whole number >= 1, got ${opts.batch}`);
+  }
+  const auto = opts.batch === 'auto' ? autoBatch(points.length, opts.maxBatch ?? 8) : undefined;
+  let batch = auto ? auto.batch : (opts.batch as number);
 
   const attribution = new Float64Array(channels * h * w);
   let nanSteps = 0;
@@ -248,69 +280,115 @@ export async function computeLam(
   let dInput = NaN;
   let dBaseline = NaN;
   let sr: Float32Array | undefined;
-  let device = '';
   let checkedMaxDiff = 0;
   let gradAtInput: Float32Array | undefined;
 
-  let program: StepProgram;
-  try {
-    program = await buildProgram(factory, [batch, channels, rh, rw], crop ? 'crop' : 'image', rw, rh);
-  } catch (e) {
-    // Some exports pin the batch axis to 1; path steps then run one by one.
-    if (opts.batch !== 'auto' || batch === 1) throw e;
-    warn(`${(e as Error).message}; running the path steps one at a time`);
-    batch = 1;
-    program = await buildProgram(factory, [1, channels, rh, rw], crop ? 'crop' : 'image', rw, rh);
-  }
-  device = program.device;
-  try {
-    opts.progress?.(0, K, 'LAM steps');
+  /** Adds point `index` (of `order`) to the attribution; records the endpoints. */
+  const accumulate = (index: number, r: Evaluated): void => {
+    const k = order[index];
+    if (!Number.isFinite(r.objective)) {
+      warn(`LAM step ${k} of ${K}: the detector value is ${r.objective} (the model's output holds NaN or Inf)`);
+    }
+    if (k === 0) {
+      dBaseline = r.objective;
+      return;
+    }
+    if (opts.detector === 'gradient' && zeroMagnitudes(r.output, 0, channels, rh * scale, rw * scale) > 0) nanStepsAuthors++;
+    let nans = 0;
+    const delta = path.deltas[k - 1];
+    for (let ch = 0; ch < channels; ch++) {
+      for (let y = 0; y < rh; y++) {
+        for (let x = 0; x < rw; x++) {
+          const i = ch * rh * rw + y * rw + x;
+          let g = r.grad[i];
+          if (Number.isNaN(g)) {
+            nans++;
+            g = 0;
+          } else if (!Number.isFinite(g)) {
+            throw new Error(`LAM step ${k} of ${K}: the input gradient is ${g} at channel ${ch}, LR pixel (${x + (crop?.x ?? 0)},${y + (crop?.y ?? 0)})`);
+          }
+          const j = ch * h * w + (y + (crop?.y ?? 0)) * w + x + (crop?.x ?? 0);
+          attribution[j] += g * delta[j];
+        }
+      }
+    }
+    if (nans > 0) {
+      nanSteps++;
+      nanEntries += nans;
+    }
+    if (k === K) {
+      dInput = r.objective;
+      if (crop) gradAtInput = Float32Array.from(r.grad);
+      else sr = Float32Array.from(r.output);
+    }
+  };
+
+  /** Evaluates points [from, to) in order with `program`; returns the wall milliseconds. */
+  const evaluateRange = async (program: StepProgram, from: number, to: number): Promise<number> => {
+    const started = performance.now();
     await evaluate(
       program,
-      order.map((k) => runPoints[k]),
+      points.slice(from, to),
       runMask,
       [channels, rh * scale, rw * scale],
-      (index, r) => {
-        const k = order[index];
-        if (!Number.isFinite(r.objective)) {
-          warn(`LAM step ${k} of ${K}: the detector value is ${r.objective} (the model's output holds NaN or Inf)`);
-        }
-        if (k === 0) {
-          dBaseline = r.objective;
-          return;
-        }
-        if (opts.detector === 'gradient' && zeroMagnitudes(r.output, 0, channels, rh * scale, rw * scale) > 0) nanStepsAuthors++;
-        let nans = 0;
-        const delta = path.deltas[k - 1];
-        for (let ch = 0; ch < channels; ch++) {
-          for (let y = 0; y < rh; y++) {
-            for (let x = 0; x < rw; x++) {
-              const i = ch * rh * rw + y * rw + x;
-              let g = r.grad[i];
-              if (Number.isNaN(g)) {
-                nans++;
-                g = 0;
-              } else if (!Number.isFinite(g)) {
-                throw new Error(`LAM step ${k} of ${K}: the input gradient is ${g} at channel ${ch}, LR pixel (${x + (crop?.x ?? 0)},${y + (crop?.y ?? 0)})`);
-              }
-              const j = ch * h * w + (y + (crop?.y ?? 0)) * w + x + (crop?.x ?? 0);
-              attribution[j] += g * delta[j];
-            }
-          }
-        }
-        if (nans > 0) {
-          nanSteps++;
-          nanEntries += nans;
-        }
-        if (k === K) {
-          dInput = r.objective;
-          if (crop) gradAtInput = Float32Array.from(r.grad);
-          else sr = Float32Array.from(r.output);
-        }
-      },
-      (done) => opts.progress?.(Math.min(done, K), K, 'LAM steps'),
+      (index, r) => accumulate(from + index, r),
+      (done) => opts.progress?.(Math.min(from + done, K), K, 'LAM steps'),
       opts.signal,
     );
+    return performance.now() - started;
+  };
+  const build = (b: number) => buildProgram(factory, [b, channels, rh, rw], crop ? 'crop' : 'image', rw, rh);
+  const pinnedBatch = (e: unknown) => warn(`${(e as Error).message}; running the path steps one at a time`);
+
+  opts.progress?.(0, K, 'LAM steps');
+  const first = auto?.probe ? 1 : batch;
+  let program: StepProgram;
+  try {
+    program = await build(first);
+  } catch (e) {
+    // Some exports pin the batch axis to 1; path steps then run one by one.
+    if (!auto || first === 1) throw e;
+    pinnedBatch(e);
+    batch = 1;
+    program = await build(1);
+  }
+  const device = program.device;
+  let batchProbe: Record<string, number> | undefined;
+  try {
+    let next = 0;
+    if (auto?.probe) {
+      // Batch 1 against batch B on the first path points, whose results count like any other;
+      // each program's warm-up runs are not timed, the run after them is.
+      const b = auto.probe;
+      const warm = PROBE_WARMUP_RUNS;
+      await evaluateRange(program, 0, warm);
+      const msOne = await evaluateRange(program, warm, warm + 1);
+      next = warm + 1;
+      batch = 1;
+      let wide: StepProgram | undefined;
+      try {
+        wide = await build(b);
+      } catch (e) {
+        pinnedBatch(e);
+      }
+      if (wide) {
+        let msWide: number;
+        try {
+          await evaluateRange(wide, next, next + warm * b);
+          msWide = (await evaluateRange(wide, next + warm * b, next + (warm + 1) * b)) / b;
+        } catch (e) {
+          await wide.release();
+          throw e;
+        }
+        next += (warm + 1) * b;
+        batchProbe = { '1': msOne, [b]: msWide };
+        const [keep, drop] = msWide < msOne ? [wide, program] : [program, wide];
+        await drop.release();
+        program = keep;
+        batch = keep.batch;
+      }
+    }
+    if (next < points.length) await evaluateRange(program, next, points.length);
   } finally {
     await program.release();
   }
@@ -376,6 +454,7 @@ export async function computeLam(
     nanStepsAuthorsScope: crop ? 'crop' : 'image',
     steps: K,
     batch,
+    batchProbe,
     sr: sr!,
     srWidth: W,
     srHeight: H,

@@ -224,6 +224,8 @@ export const lamKernel: Kernel = {
       psnr_convention: 'RGB, 8-bit levels (SR clamped and rounded), peak 255, no border shave',
       steps: result.steps,
       batch: result.batch,
+      // ms per path point of batch 1 and of the largest batch that fits, when batch=auto timed them
+      batch_probe: result.batchProbe ?? null,
       seconds: lam.seconds,
       device: result.device,
       model: model.info.source,
@@ -251,6 +253,8 @@ export const lamKernel: Kernel = {
         nanSteps: result.nanSteps,
         nanStepsAuthors: result.nanStepsAuthors,
         steps: result.steps,
+        batch: result.batch,
+        batchProbe: result.batchProbe ?? null,
       },
       files: ['attribution_chw.npy', 'attribution.npy', 'di.json', 'map.png', 'blend.png', 'sr.png', 'figure.png'],
     };

@@ -50,19 +50,22 @@ export function windowPrograms(model: LoadedModel, objective: Extract<Objective,
 /**
  * The most path steps one run may hold for a C x h x w input: the engine's memory-budget
  * chooser, with one batch element of the gradient program taken as three forward passes'
- * activations (forward values kept for the backward sweep, plus their gradients), up to 8.
- * Batching pays on CPU too: on the 2-core machine (CARN x4, 51x51 LR, forward + input gradient)
- * batch 4 or 8 took 60 ms of wall time per step against 98 ms at batch 1, whose single step
- * leaves ONNX Runtime's second thread mostly idle; CPU time per step was about the same (10-20%
- * more when other jobs held the cores).
+ * activations (forward values kept for the backward sweep, plus their gradients), up to 8,
+ * leaving room for the batch-1 program that batch 'auto' times beside it (see `autoBatch`).
+ * Whether batching pays depends on the machine, hence that probe: on a 2-core machine (CARN
+ * x4, 51x51 LR, forward + input gradient) batch 4 or 8 once took 60 ms of wall time per step
+ * against 98 ms at batch 1, and later the whole 50-step path took longer at batch 4 than at 1;
+ * on a 16-core CPU batch 8 was clearly faster.
  */
 export function maxBatchFor(model: LoadedModel, shape: [number, number, number], cap = 8): number {
   try {
     const g = specialiseModel(model, [1, ...shape]);
     const m = estimateMemory(g);
+    const perItemBytes = 3 * m.peakActivationBytes + m.workspaceBytes;
+    const programBytes = 3 * m.weightBytes;
     return memoryBatch({
-      perItemBytes: 3 * m.peakActivationBytes + m.workspaceBytes,
-      fixedBytes: 3 * m.weightBytes,
+      perItemBytes,
+      fixedBytes: programBytes + (programBytes + perItemBytes),
       budgetBytes: defaultBudgetBytes(),
       max: cap,
     });
