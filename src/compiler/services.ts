@@ -14,15 +14,17 @@ import {
   type PartialLangiumCoreServices,
 } from 'langium';
 import { LviGeneratedModule, LviGeneratedSharedModule } from './generated/module.js';
+import { createBinaryGuardedParser } from './binary.js';
 import { LviParserErrorMessageProvider } from './syntax.js';
 import { LviDocumentValidator } from './validator.js';
 
 export type LviServices = LangiumCoreServices;
 
-/** lvi's additions to Langium's defaults: friendly syntax messages and the catalogue checker. */
+/** lvi's additions to Langium's defaults: friendly syntax messages, a binary-file guard and the catalogue checker. */
 export const LviModule: Module<LangiumCoreServices, PartialLangiumCoreServices> = {
   parser: {
     ParserErrorMessageProvider: () => new LviParserErrorMessageProvider(),
+    LangiumParser: (services) => createBinaryGuardedParser(services),
   },
   validation: {
     // Every diagnostic the editor shows comes from checkStudy, the same code `lvi check` runs.

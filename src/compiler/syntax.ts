@@ -3,6 +3,7 @@ import type { ILexingError, IRecognitionException, IToken, TokenType } from 'che
 import { LangiumParserErrorMessageProvider } from 'langium';
 import { CATALOGUE } from '../../grammar/catalogue.js';
 import { LineIndex, makeDiagnostic, type LviDiagnostic } from './diagnostics.js';
+import { BINARY_DATA_MESSAGE } from './binary.js';
 
 const TOKEN_WORDS: Record<string, string> = {
   NL: 'the start of a new statement',
@@ -91,8 +92,9 @@ export function syntaxDiagnostics(
   const out: LviDiagnostic[] = [];
   for (const e of lexerErrors) {
     const ch = text.slice(e.offset, e.offset + Math.max(1, e.length));
+    const message = e.message === BINARY_DATA_MESSAGE ? e.message : `unexpected character \`${ch}\``;
     out.push(
-      makeDiagnostic(file, 'syntax', `unexpected character \`${ch}\``, lines.range(e.offset, e.offset + Math.max(1, e.length)), {
+      makeDiagnostic(file, 'syntax', message, lines.range(e.offset, e.offset + Math.max(1, e.length)), {
         data: { lexer: true },
       }),
     );

@@ -28,7 +28,6 @@ import { NodeFileSystem } from 'langium/node';
 import { LSPErrorCodes, ResponseError, type CancellationToken, type Connection } from 'vscode-languageserver';
 import { createConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node.js';
 import { LviGeneratedModule, LviGeneratedSharedModule, LviModule, toLspDiagnostic } from '../compiler/index.js';
-import { createBinaryGuardedParser } from './binary.js';
 import { codeActions } from './code-actions.js';
 import { codeLenses, reportPath } from './code-lens.js';
 import { COMPLETION_TRIGGERS, completion } from './completion.js';
@@ -68,9 +67,6 @@ export function createLviLspModule(env: Environment, plan?: PlanDiagnostics): Mo
     throw new Error(result.error);
   };
   return {
-    parser: {
-      LangiumParser: (services) => createBinaryGuardedParser(services),
-    },
     // Names resolve in the checker (catalogue-typed), not through Langium's cross-references
     // (the grammar has none), so its scope, link and reference-index walks over every node on
     // every edit would be spent for nothing: about a fifth of an edit's time on 2,000 lines.

@@ -63,6 +63,15 @@ describe('lvi check', () => {
     expect(io.stderr).toContain('2 errors found');
   });
 
+  test('a binary file opened by mistake: one error at its first non-text byte, as in the editor', () => {
+    const file = path.join(tmp, 'image.lvi');
+    fs.copyFileSync(path.join(root, 'examples', 'images', 'camera.png'), file);
+    const io = capture();
+    expect(runCheck([file], {}, io)).toBe(1);
+    expect(io.stdout).toMatch(/image\.lvi:\d+:\d+: error\[syntax\]: binary data: this is not a study file/);
+    expect(io.stderr).toContain('1 error found');
+  });
+
   test('--json: codes, ranges and suggestions for tools', () => {
     const io = capture();
     expect(runCheck([broken], { json: true }, io)).toBe(1);

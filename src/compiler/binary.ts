@@ -1,9 +1,11 @@
 // A binary file opened by mistake (an image renamed .lvi, a model) would lex into thousands of
-// one-character errors and stall the server for seconds on each request; the language server
-// parses it as empty, with one syntax error at its first non-text byte.
+// one-character errors and stall the parser for seconds; it is parsed as empty, with one syntax
+// error at its first non-text byte, by `lvi check` and the language server alike.
 import { createLangiumParser, type AstNode, type LangiumCoreServices, type LangiumParser, type ParseResult } from 'langium';
 
 const SAMPLE = 8192;
+
+export const BINARY_DATA_MESSAGE = 'binary data: this is not a study file';
 
 /** The offset of the first byte that shows `text` is not a text file, or -1. */
 export function binaryOffset(text: string): number {
@@ -34,7 +36,7 @@ export function createBinaryGuardedParser(services: LangiumCoreServices): Langiu
     const column = at - input.lastIndexOf('\n', at - 1);
     return {
       ...empty,
-      lexerErrors: [{ offset: at, length: 1, line, column, message: 'binary data: this is not a study file' }],
+      lexerErrors: [{ offset: at, length: 1, line, column, message: BINARY_DATA_MESSAGE }],
     };
   }) as LangiumParser['parse'];
   return parser;
