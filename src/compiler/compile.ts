@@ -132,11 +132,9 @@ class PlanBuilder {
   }
 
   build(): Plan {
-    const studyFile = this.check.parsed.file;
     const studySt = this.check.statements.find((s) => s.kind === 'study');
     const given = (k: string) => studySt?.params.get(k)?.value;
-    const name = (studySt?.named ? studySt.name : undefined) ?? (given('name') as string | undefined) ?? path.basename(studyFile).replace(/\.lvi$/, '');
-    const outDir = (given('out') as string | undefined) ?? path.join(this.studyDir, 'out', name);
+    const { name, outDir } = studyOutput(this.check);
     const study = {
       name,
       device: (given('device') as string | undefined) ?? String(this.catalogue.study?.params.device?.default ?? 'auto'),
@@ -162,7 +160,7 @@ class PlanBuilder {
     const nodes = topoSort(this.nodes);
     for (const n of nodes) n.key = this.keyOf(n);
     return {
-      studyFile,
+      studyFile: this.check.parsed.file,
       studyDir: this.studyDir,
       outDir,
       study,
@@ -396,6 +394,20 @@ class PlanBuilder {
 }
 
 /** Defaults that depend on other parameters or on the study (kept by kind, beside the compiler). */
+/**
+ * The study's name and output folder, read off the check alone (no input file is hashed): the
+ * study statement's name (else the file's name) and out= (else out/<name> beside the study).
+ * Also the language server's answer to "where will the report be".
+ */
+export function studyOutput(check: CheckResult): { name: string; outDir: string } {
+  const studyFile = check.parsed.file;
+  const studySt = check.statements.find((s) => s.kind === 'study');
+  const given = (k: string) => studySt?.params.get(k)?.value;
+  const name = (studySt?.named ? studySt.name : undefined) ?? (given('name') as string | undefined) ?? path.basename(studyFile).replace(/\.lvi$/, '');
+  const outDir = (given('out') as string | undefined) ?? path.join(path.dirname(studyFile), 'out', name);
+  return { name, outDir };
+}
+
 const DERIVED_DEFAULTS: Record<string, (p: Record<string, ResolvedValue>, st: CheckedStatement, ctx: { outDir: string; studyName: string }) => void> = {
   model(p) {
     if (p.scale === undefined) p.scale = typeof p.zoo === 'string' ? zooScale(p.zoo) ?? 4 : 4;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { CodeLens } from 'vscode-languageserver';
 import { clientCommands, type ReportPathResult } from './custom-requests.js';
 import { propertySpan, rangeOf, statements, type StudyView } from './study.js';
+import { studyOutput } from '../compiler/index.js';
 
 export function codeLenses(view: StudyView): CodeLens[] {
   if (!view.parsed.uri.startsWith('file:')) return [];
@@ -31,19 +32,10 @@ export function codeLenses(view: StudyView): CodeLens[] {
   return out;
 }
 
-/**
- * Where `lvi run` writes the report: the report statement's file=, else <out>/report.html with
- * out= defaulting to out/<study name> beside the study (the compiler's rule, read off the check
- * so that no input file is hashed for it).
- */
+/** Where `lvi run` writes the report: the report statement's file=, else <out>/report.html. */
 export function reportPath(view: StudyView): ReportPathResult {
   if (!view.parsed.uri.startsWith('file:')) return { path: null, exists: false };
-  const studyFile = view.parsed.file;
-  const study = view.check.statements.find((s) => s.kind === 'study');
-  const given = (k: string) => study?.params.get(k)?.value;
-  const name =
-    (study?.named ? study.name : undefined) ?? (given('name') as string | undefined) ?? path.basename(studyFile).replace(/\.lvi$/, '');
-  const outDir = (given('out') as string | undefined) ?? path.join(path.dirname(studyFile), 'out', name);
+  const { outDir } = studyOutput(view.check);
   const report = view.check.statements.find((s) => s.kind === 'report');
   const file = (report?.params.get('file')?.value as string | undefined) ?? path.join(outDir, 'report.html');
   return { path: file, exists: fs.existsSync(file) };
