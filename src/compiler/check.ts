@@ -20,6 +20,9 @@ import { imageSize } from './image-size.js';
 import { closest } from './suggest.js';
 import { findZooEntry } from '../runtime/models/zoo-table.js';
 
+/** Paths with these extensions must hold an image the checker can read the size of. */
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+
 export interface CheckOptions {
   catalogue?: Catalogue;
   /** Stat a path (default: node:fs); return undefined when it does not exist. */
@@ -342,6 +345,9 @@ class Checker {
           if (!st) return report('file-not-found', `${where}: ${t.directory ? 'folder' : 'file'} ${shown} does not exist (looked for ${abs})`, this.nodeRange(v), { data: { path: abs } });
           if (t.directory && !st.isDirectory) return report('wrong-file-type', `${where}: ${shown} is a file; a folder is expected`);
           if (!t.directory && st.isDirectory) return report('wrong-file-type', `${where}: ${shown} is a folder; a file is expected`);
+          if (!t.directory && IMAGE_EXTENSIONS.has(path.extname(rel).toLowerCase()) && !imageSize(abs)) {
+            return report('not-an-image', `${where}: ${shown} is not a PNG or JPEG image (its header cannot be read; looked at ${abs})`, this.nodeRange(v), { data: { path: abs } });
+          }
         }
         return abs;
       }

@@ -18,6 +18,7 @@ export const DIAGNOSTIC_CODES = {
   'wrong-ref-kind': 'a reference to a statement of the wrong kind',
   'file-not-found': 'an input file or folder that does not exist (relative to the study file)',
   'wrong-file-type': 'an input file with an unexpected extension, or a file where a folder is expected',
+  'not-an-image': 'an image file whose bytes are not a PNG or JPEG image',
   'conflicting-params': 'parameters that exclude each other (e.g. model file= and zoo=)',
   'not-sweepable': 'a list given to a parameter that takes one value',
   'empty-list': 'an empty list where values are expected',

@@ -31,6 +31,7 @@ const cases: Case[] = [
   { code: 'wrong-ref-kind', study: `${decl}lam e model=chelsea image=chelsea window=(1,2,3,4)`, at: 'chelsea' },
   { code: 'file-not-found', study: 'image a file="../files/nope.png"', at: '"../files/nope.png"' },
   { code: 'wrong-file-type', study: 'model m file="../files/hr.png"', at: '"../files/hr.png"' },
+  { code: 'not-an-image', study: 'image a file="../files/not-an-image.png"', at: '"../files/not-an-image.png"' },
   { code: 'conflicting-params', study: 'model m file="../files/nearest_x4.onnx" zoo="rdn/x4"', at: 'zoo' },
   { code: 'not-sweepable', study: `${decl}lam e model=slim image=chelsea window=(1,2,3,4) batch=[1, 2]`, at: '[1, 2]' },
   { code: 'duplicate-value', study: `${decl}lam e model=[slim, near, slim] image=chelsea window=(1,2,3,4)`, at: 'slim' },
