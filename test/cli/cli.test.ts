@@ -83,6 +83,19 @@ describe('lvi check', () => {
   });
 });
 
+describe('the bundled examples', () => {
+  const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => /^[^.].*\.lvi$/.test(f)).map((f) => path.join(root, 'examples', f));
+
+  test('check clean and are in canonical layout', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const file of examples) {
+      const io = capture();
+      expect(runCheck([file], {}, io), io.stdout).toBe(0);
+      expect(formatStudy(fs.readFileSync(file, 'utf8')), file).toBe(fs.readFileSync(file, 'utf8'));
+    }
+  });
+});
+
 describe('lvi fmt', () => {
   test('--check fails on a messy study; fmt rewrites it; then --check passes and fmt changes nothing', () => {
     const file = path.join(tmp, 'messy.lvi');
