@@ -3,10 +3,10 @@
 // (src/lsp/textmate.ts builds it). `--check` only compares and exits 1 when the file is stale.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
-const extensionDir = path.resolve(import.meta.dirname, '..');
+const extensionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.resolve(extensionDir, '..');
 const target = path.join(extensionDir, 'syntaxes', 'lvi.tmLanguage.json');
 // Inside the repository so the bundle's bare imports (langium) resolve from node_modules.

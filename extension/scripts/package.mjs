@@ -7,9 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
-const extensionDir = path.resolve(import.meta.dirname, '..');
+const extensionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.resolve(extensionDir, '..');
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');

@@ -1,5 +1,6 @@
 // The `lvi` command end to end: the command functions on real files, and the built binary
 // (bin/lvi.js -> dist/, made by `npm run build`, which `npm ci` runs) as a user runs it.
+import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import { runGraph } from '../../src/cli/commands/graph.js';
 import type { Io } from '../../src/cli/io.js';
 import { formatStudy, type LviDiagnostic } from '../../src/compiler/index.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = path.join(root, 'test', 'compiler', 'corpus');
 const valid = path.join(corpus, 'valid', 'lam-edges.lvi');
 const broken = path.join(corpus, 'invalid', 'ten-mistakes.lvi');

@@ -1,11 +1,12 @@
 // docs/language.md is generated from the catalogue and must be current; the catalogue itself
 // must be coherent (every default fits its type, every example parses).
+import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CATALOGUE, checkStudy, parseStudy, renderLanguageReference } from '../../src/compiler/index.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 test('docs/language.md is current (regenerate with `npm run docs`)', () => {
   const onDisk = fs.readFileSync(path.join(root, 'docs', 'language.md'), 'utf8');

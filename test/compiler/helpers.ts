@@ -1,8 +1,9 @@
 // Shared helpers for the compiler tests.
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { checkStudy, parseStudy, type CheckOptions, type CheckResult, type LviDiagnostic } from '../../src/compiler/index.js';
 
-export const corpusDir = path.resolve(import.meta.dirname, 'corpus');
+export const corpusDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'corpus');
 export const filesDir = path.join(corpusDir, 'files');
 
 /** Check study text as if it were a file in corpus/valid/ (so ../files/... resolves). */

@@ -1,5 +1,6 @@
 // The VS Code extension's package: manifest, language configuration, the command line it runs,
 // and the .vsix that `npm run package:extension` builds (offline).
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { installCommandLine, resolveLviCommand, runCommandLine, shellQuote } from '../../extension/src/lvi-command.js';
 import { clientCommands } from '../../src/lsp/custom-requests.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ext = path.join(root, 'extension');
 const manifest = JSON.parse(fs.readFileSync(path.join(ext, 'package.json'), 'utf8'));
 

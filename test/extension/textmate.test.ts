@@ -1,6 +1,7 @@
 // The generated TextMate grammar: current with the grammar and catalogue, and it colours every
 // kind, parameter and allowed word of the catalogue as the editor will (vscode-textmate with the
 // Oniguruma engine VS Code itself uses).
+import { fileURLToPath } from 'node:url';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import * as vsctm from 'vscode-textmate';
 import { CATALOGUE } from '../../grammar/catalogue.js';
 import { catalogueWords, SCOPE_NAME, textMateGrammarJson } from '../../src/lsp/textmate.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const grammarFile = path.join(root, 'extension', 'syntaxes', 'lvi.tmLanguage.json');
 
 let grammar: vsctm.IGrammar;

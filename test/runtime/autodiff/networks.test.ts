@@ -7,6 +7,7 @@
 // input also matches the independent PyTorch value in di.json (completeness.d_input) within 1e-5
 // relative.
 
+import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -17,7 +18,7 @@ import { decodeModel } from '../../../src/runtime/onnx/index.js';
 import { evaluate } from '../../../src/runtime/reference/index.js';
 import { finiteDifference, maxAbs, runOrt } from './helpers.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const lamDir = path.resolve(root, '../shared/reference/lam');
 
 function readLr(file: string): TensorData {

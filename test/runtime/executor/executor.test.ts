@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -299,8 +301,8 @@ describe('executePlan', () => {
 describe('a killed run', () => {
   it('leaves finished results cached, no half-written entry, a lock naming what finished; the rerun resumes', async () => {
     const study = tempStudy('first\nhang\n');
-    const repo = resolve(import.meta.dirname, '../../..');
-    const child = spawn(process.execPath, [join(repo, 'node_modules/vite-node/vite-node.mjs'), join(import.meta.dirname, 'kill-fixture.ts'), study.dir], {
+    const repo = resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+    const child = spawn(process.execPath, [join(repo, 'node_modules/vite-node/vite-node.mjs'), join(path.dirname(fileURLToPath(import.meta.url)), 'kill-fixture.ts'), study.dir], {
       cwd: repo,
       env: { ...process.env, LVI_TEST_HANG: '1' },
       stdio: 'ignore',

@@ -2,6 +2,8 @@
 // roles the compiler gives tables and reports are the ones their kernels read, a rerun does
 // nothing, and a change to the table reruns the table and the report only.
 
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +14,7 @@ import { removeTempStudies, tempStudy } from './helpers.js';
 
 afterAll(removeTempStudies);
 
-const ref = resolve(import.meta.dirname, '../../../../shared/reference/lam');
+const ref = resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/reference/lam');
 
 const studyText = (columns: string) => `study "small" out="out"
 model f file="${join(ref, 'fsrcnn_chelsea/model.onnx')}" scale=4

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,10 +17,10 @@ import {
   type Image,
 } from '../../../src/runtime/image/index.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const shared = path.resolve(root, '../shared');
 const lamRef = path.join(shared, 'reference/lam');
-const fixtures = path.join(import.meta.dirname, 'fixtures');
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const tmp = mkdtempSync(path.join(tmpdir(), 'lvi-image-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -1,9 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readImage, readNpy, resizeBicubic, toRgbBytes } from '../../../src/runtime/image/index.js';
 import { blend, outline, seismic, seismicTable, sideBySide, upscaleNearest, type Rgb } from '../../../src/runtime/render/index.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const lamRef = path.resolve(root, '../shared/reference/lam');
 
 describe('seismic colormap', () => {

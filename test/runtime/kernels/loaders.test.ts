@@ -1,5 +1,7 @@
 // image, derive-lr and dataset kernels, run through the executor on real files.
 
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +16,7 @@ import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from '../execut
 
 afterAll(removeTempStudies);
 
-const shared = resolve(import.meta.dirname, '../../../../shared');
+const shared = resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared');
 
 /** Captures the in-memory value a node hands to its dependents. */
 function probe(): { kernel: Kernel; values: Map<string, unknown> } {

@@ -1,6 +1,8 @@
 // table and report kernels through the executor, on real files: analyses write real PNGs, the
 // table reads their summaries and their models', the report inlines every figure.
 
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'parse5';
@@ -17,7 +19,7 @@ import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from '../execut
 
 afterAll(removeTempStudies);
 
-const shared = resolve(import.meta.dirname, '../../../../shared');
+const shared = resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared');
 
 // The real model importer on the shared reference networks; a stand-in for the lam kernel (its
 // own tests cover it) that computes real numbers from the real LR image.

@@ -2,6 +2,7 @@
 // reference cases in ../shared/reference/lam, computed by an independent PyTorch
 // implementation checked against the authors' code. Tolerances are those of issue 4.
 
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { checkOutputSize, cropFor, lamKernel, lamParams, runLam, type LamParams 
 import { loadModel } from '../../../src/runtime/models/index.js';
 import { gini } from '../../../src/runtime/metrics/index.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const lamRef = path.resolve(root, '../shared/reference/lam');
 const tmp = mkdtempSync(path.join(tmpdir(), 'lvi-lam-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

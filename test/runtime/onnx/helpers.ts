@@ -1,11 +1,12 @@
 // Shared test helpers: reference-model paths, PNG to tensor, and a plain ONNX Runtime run.
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import type { TensorData } from '../../../src/runtime/graph/ir.js';
 
-export const repoRoot = path.resolve(import.meta.dirname, '../../..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const referenceDir = path.resolve(repoRoot, '../shared/reference/lam');
 export const referenceModels = ['fsrcnn_chelsea', 'carn_coffee'];
 

@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { pathToFileURL, fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import type { Graph } from '../../../src/runtime/graph/ir.js';
@@ -12,7 +12,7 @@ import type { WeightsGroup } from '../../../src/runtime/models/tfjs/index.js';
 
 export { tf };
 
-export const repoRoot = path.resolve(import.meta.dirname, '../../..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 let backendReady: Promise<boolean> | undefined;
 
 /** TF.js on its pure-JS CPU backend, with the custom layers the SR packages register. */
