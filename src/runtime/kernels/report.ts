@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
 import type { Kernel, KernelContext, KernelResult } from '../executor/kernel.js';
+import { barChart } from '../render/bar-chart.js';
 import { optionalString, valueText } from './params.js';
 import { formatCell, readTable, type TableData } from './table.js';
 
@@ -38,7 +39,7 @@ const LOADERS = new Set(['model', 'image', 'derive-lr', 'dataset']);
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function countFigures(html: string): number {
-  return (html.match(/<img /g) ?? []).length;
+  return (html.match(/<img |<svg /g) ?? []).length;
 }
 
 interface Part {
@@ -97,11 +98,12 @@ export function renderReport(ctx: KernelContext): string {
 
   body.push('<section id="tables"><h2>Tables</h2>');
   if (tables.length === 0) body.push('<p>No tables.</p>');
-  for (const { node: t, result } of tables) {
+  tables.forEach(({ node: t, result }, i) => {
     const data = result.dir ? readTable(result.dir) : undefined;
     body.push(`<h3>table ${esc(t.statement ?? t.id)}</h3>`);
+    if (data) body.push(chartFigure(data, `chart-${i}`));
     body.push(data ? htmlTable(data) : '<p>(table data missing)</p>');
-  }
+  });
   body.push('</section>');
 
   body.push(`<section id="study"><h2>Study</h2><p class="meta">${esc(plan.studyFile)}</p><pre>${esc(studyText(plan).text)}</pre></section>`);
@@ -159,6 +161,17 @@ function captionOf(result: KernelResult): string {
   return facts.join(' · ');
 }
 
+/** "DI vs network": a bar chart above every table with a `di` column (empty otherwise). */
+function chartFigure(t: TableData, id: string): string {
+  const chart = barChart(t.columns, t.rows, { value: 'di', id });
+  if (!chart) return '';
+  // The caption wraps at the chart's width instead of stretching the frame.
+  return (
+    `<figure class="chart" style="max-width:${chart.width}px">${chart.svg}` +
+    `<figcaption>${esc(chart.description)} A higher DI means the network draws on a wider area of the input.</figcaption></figure>`
+  );
+}
+
 function htmlTable(t: TableData): string {
   const numeric = t.columns.map((c) => t.rows.some((r) => typeof r[c] === 'number'));
   const head = t.columns.map((c, i) => `<th${numeric[i] ? ' class="num"' : ''}>${esc(c)}</th>`).join('');
@@ -194,6 +207,8 @@ h1{margin:0 0 .2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-to
 nav{margin:.8em 0;font-size:.95em}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1em}
 figure.wide{grid-column:1/-1}
+figure.chart{background:#fff;overflow-x:auto;margin:.6em 0}
+figure.chart svg{display:block}
 figure{margin:0;border:1px solid #e3e3e3;border-radius:4px;padding:.5em;background:#fafafa}
 figure img{display:block;width:100%;height:auto;image-rendering:pixelated}
 figcaption,.nofig{font-size:.85em;color:#333;margin-top:.4em}

@@ -204,6 +204,29 @@ describe('table and report through the executor', () => {
     expect(text(lockSection)).toContain('lam:edge#model-big');
   });
 
+  it('draws the table\'s DI as an inline SVG bar chart above it, one bar per run', async () => {
+    const { study, summary } = await run();
+    const html = readFileSync(join(study.dir, 'out', 'edges.html'), 'utf8');
+    const doc = parse(html) as unknown as Node5;
+    const section = elements(doc, 'section').find((s) => attr(s, 'id') === 'tables')!;
+    const svgs = elements(section, 'svg');
+    expect(svgs).toHaveLength(1);
+    expect(elements(doc, 'svg')).toHaveLength(1);
+    const figure = elements(section, 'figure')[0];
+    expect(elements(figure, 'svg')[0]).toBe(svgs[0]);
+    expect(text(elements(figure, 'figcaption')[0])).toMatch(/^DI \(diffusion index\) of 2 runs, one bar each, coloured by model; image chelsea, window \(48,88,16,16\) throughout\./);
+    // The chart comes before the table it draws.
+    expect(html.indexOf('class="bar-chart"')).toBeLessThan(html.indexOf('<th>model</th>'));
+    const di = summary.nodes.filter((n) => n.kind === 'lam').map((n) => n.summary.di as number);
+    const bars = elements(svgs[0], 'rect').filter((r) => attr(r, 'class') === 'bar');
+    expect(bars.map((b) => attr(b, 'data-series'))).toEqual(['small', 'big']);
+    // Heights are written to 0.01 px: the ratio holds to 1e-3 relative for bars over 20 px.
+    const h = bars.map((b) => Number(attr(b, 'height')));
+    expect(Math.min(...h)).toBeGreaterThan(20);
+    expect(Math.abs(h[1] / h[0] - di[1] / di[0])).toBeLessThanOrEqual(1e-3 * (di[1] / di[0]));
+    expect(summary.nodes.find((n) => n.kind === 'report')!.summary.figures).toBe(3); // two PNGs and the chart
+  });
+
   it('a new comment in the study remakes only the report', async () => {
     const study = tempStudy(STUDY);
     await executePlan(planFor(study), { progress: 'none', kernels });
