@@ -20,7 +20,7 @@ export type ParamType =
   | { type: 'ref'; kinds: string[] }
   | { type: 'tuple'; length: number; element: 'int' | 'number'; names: string[]; min?: number[] }
   /** A degradation or similar call, e.g. blur(sigma=2): function name -> its named arguments. */
-  | { type: 'call'; functions: Record<string, { doc: string; args: Record<string, ParamSpec> }> }
+  | { type: 'call'; functions: Record<string, CallFunction> }
   | { type: 'bool' }
   | { type: 'range'; min?: number; max?: number }
   /** A list value (not a sweep), e.g. table columns. `single` also accepts one bare item. */
@@ -322,6 +322,23 @@ export function refKinds(kinds: string[], catalogue: Catalogue = CATALOGUE): str
   return kinds.flatMap((k) =>
     k === 'analysis' ? Object.keys(catalogue).filter((name) => catalogue[name].analysis) : [k],
   );
+}
+
+/** One function of a call type (`blur` in `degradation=blur(sigma=2)`). */
+export type CallFunction = { doc: string; args: Record<string, ParamSpec> };
+
+/** The function `name` of a call-valued type, looked up through lists and unions. */
+export function callFunction(t: ParamType | undefined, name: string): CallFunction | undefined {
+  switch (t?.type) {
+    case 'call':
+      return t.functions[name];
+    case 'list':
+      return callFunction(t.of, name);
+    case 'union':
+      return t.of.map((u) => callFunction(u, name)).find(Boolean);
+    default:
+      return undefined;
+  }
 }
 
 /** A short human description of a type, for messages, hover and docs. */

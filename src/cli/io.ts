@@ -1,6 +1,7 @@
 // Where commands write, so tests can call them directly and read what they printed.
 import fs from 'node:fs';
 import path from 'node:path';
+import { renderDiagnostic, type LviDiagnostic } from '../compiler/index.js';
 
 export interface Io {
   out(text: string): void;
@@ -25,4 +26,9 @@ export function readText(file: string): string {
   } catch {
     return '';
   }
+}
+
+/** A study's diagnostics compiler-style (location, source line, caret), one block each. */
+export function printDiagnostics(write: (text: string) => void, file: string, diagnostics: LviDiagnostic[], text = readText(file)): void {
+  for (const d of diagnostics) write(`${renderDiagnostic(d, text, shownPath(file))}\n`);
 }

@@ -15,7 +15,7 @@ import {
 import type { ResolvedValue } from './plan.js';
 import { makeDiagnostic, sortDiagnostics, type DiagnosticCode, type LviDiagnostic, type Range, type Suggestion } from './diagnostics.js';
 import type { Param, Statement, Value } from './generated/ast.js';
-import type { ParsedStudy } from './parse.js';
+import { studyFolder, type ParsedStudy } from './parse.js';
 import { imageSize } from './image-size.js';
 import { closest } from './suggest.js';
 import { findZooEntry } from '../runtime/models/zoo-table.js';
@@ -94,7 +94,7 @@ class Checker {
   ) {
     this.syntaxOffsets = parsed.diagnostics.map((d) => parsed.lines.offset(d.range.start));
     // Only studies on disk have a folder that relative paths start from.
-    this.baseDir = parsed.uri.startsWith('file:') ? path.dirname(parsed.file) : undefined;
+    this.baseDir = studyFolder(parsed);
   }
 
   run(): CheckResult {

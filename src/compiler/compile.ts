@@ -408,13 +408,18 @@ export function studyOutput(check: CheckResult): { name: string; outDir: string 
   return { name, outDir };
 }
 
+/** Where the report goes when its statement gives no `file=` (the catalogue's `<out>/report.html`). */
+export function defaultReportFile(outDir: string): string {
+  return path.join(outDir, 'report.html');
+}
+
 const DERIVED_DEFAULTS: Record<string, (p: Record<string, ResolvedValue>, st: CheckedStatement, ctx: { outDir: string; studyName: string }) => void> = {
   model(p) {
     if (p.scale === undefined) p.scale = typeof p.zoo === 'string' ? zooScale(p.zoo) ?? 4 : 4;
     if (p.range === undefined && typeof p.file === 'string') p.range = 1;
   },
   report(p, _st, ctx) {
-    if (p.file === undefined) p.file = path.join(ctx.outDir, 'report.html');
+    if (p.file === undefined) p.file = defaultReportFile(ctx.outDir);
     if (p.title === undefined) p.title = ctx.studyName;
   },
 };

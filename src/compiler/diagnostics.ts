@@ -77,8 +77,11 @@ export class LineIndex {
     }
     return { line: lo, character: offset - this.starts[lo] };
   }
+  /** The offset of an LSP position, kept within the text and within its line (as editors expect). */
   offset(p: Position): number {
-    return (this.starts[p.line] ?? this.text.length) + p.character;
+    if (p.line >= this.starts.length) return this.text.length;
+    const lineEnd = p.line + 1 < this.starts.length ? this.starts[p.line + 1]! - 1 : this.text.length;
+    return Math.min(this.starts[p.line]! + Math.max(0, p.character), lineEnd);
   }
   range(start: number, end: number): Range {
     return { start: this.position(start), end: this.position(Math.max(start, end)) };

@@ -1,12 +1,25 @@
-// docs/language.md, generated from the catalogue (scripts/gen-docs.ts writes it; a test keeps it current).
-import { CATALOGUE, describeType, type Catalogue, type DefaultValue, type ParamSpec } from '../../grammar/catalogue.js';
+// docs/language.md, generated from the catalogue (scripts/gen-docs.ts writes it; a test keeps it current),
+// and how a default is written in a study, which the editor shows too.
+import { CATALOGUE, describeType, type Catalogue, type DefaultValue, type ParamSpec, type ParamType } from '../../grammar/catalogue.js';
 import { DIAGNOSTIC_CODES } from './diagnostics.js';
 
-function showDefault(d: DefaultValue): string {
-  if (Array.isArray(d)) return `[${d.map(showDefault).join(', ')}]`;
+/** A default as it would be written in a study (`progressive-blur`, `"*.png"`, `[model, di]`). */
+export function writeDefault(d: DefaultValue, t?: ParamType): string {
+  if (Array.isArray(d)) return `[${d.map((x) => writeDefault(x, t?.type === 'list' ? t.of : t)).join(', ')}]`;
   if (typeof d === 'object') return `${d.percent}%`;
-  if (typeof d === 'string' && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(d)) return JSON.stringify(d);
+  if (typeof d === 'string') return quoted(t) ? JSON.stringify(d) : d;
   return String(d);
+}
+
+/** Whether values of this type are written in quotes. */
+export function quoted(t?: ParamType): boolean {
+  return t?.type === 'string' || t?.type === 'path';
+}
+
+/** The default as written, else the words that say what it is (`defaultDoc`). */
+export function defaultText(spec: ParamSpec): string | undefined {
+  if (spec.default !== undefined) return writeDefault(spec.default, spec.type);
+  return spec.defaultDoc;
 }
 
 function cell(s: string): string {
@@ -14,15 +27,9 @@ function cell(s: string): string {
 }
 
 function paramRow(name: string, p: ParamSpec, catalogue: Catalogue): string {
-  const def = p.required ? 'required' : p.default !== undefined ? `\`${showDefault(p.default)}\`` : (p.defaultDoc ?? '');
+  const def = p.required ? 'required' : p.default !== undefined ? `\`${writeDefault(p.default, p.type)}\`` : (p.defaultDoc ?? '');
   const flags = [p.sweep ? 'yes' : ''].join('');
   return `| \`${name}\` | ${cell(describeType(p.type, catalogue))} | ${cell(def)} | ${flags} | ${cell(p.note ? `${p.doc} ${p.note}` : p.doc)} |`;
-}
-
-function defaultText(p: ParamSpec): string | undefined {
-  if (p.required) return undefined;
-  if (p.default !== undefined) return showDefault(p.default);
-  return p.defaultDoc;
 }
 
 /** Markdown hover for a statement kind (the language server shows it on the kind word). */

@@ -12,7 +12,7 @@ export { CATALOGUE, TABLE_COLUMNS, describeType, refKinds } from '../../grammar/
 export type { Catalogue, DefaultValue, KindSpec, ParamSpec, ParamType } from '../../grammar/catalogue.js';
 export { checkStudy, zooScale } from './check.js';
 export type { CheckOptions, CheckResult, CheckedParam, CheckedStatement } from './check.js';
-export { canonicalJson, compileChecked, compileStudy, compileText, lviVersion, sha256, slug, studyOutput } from './compile.js';
+export { canonicalJson, compileChecked, compileStudy, compileText, defaultReportFile, lviVersion, sha256, slug, studyOutput } from './compile.js';
 export type { CompileOptions, CompileResult } from './compile.js';
 export {
   DIAGNOSTIC_CODES,

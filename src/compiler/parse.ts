@@ -1,6 +1,6 @@
 // Text -> AST plus syntax diagnostics. One Langium service set is shared by every call.
 import path from 'node:path';
-import { URI, type LangiumDocument } from 'langium';
+import { URI, type LangiumDocument, type ParseResult } from 'langium';
 import type { Study } from './generated/ast.js';
 import { LineIndex, type LviDiagnostic } from './diagnostics.js';
 import { createLviServices, type LviServiceSet } from './services.js';
@@ -30,14 +30,29 @@ export function toUri(uriOrPath: string): URI {
   return /^[a-z][a-z0-9+.-]+:/i.test(uriOrPath) ? URI.parse(uriOrPath) : URI.file(path.resolve(uriOrPath));
 }
 
+/** Folder that relative paths in the study start from (none for an unsaved study). */
+export function studyFolder(parsed: Pick<ParsedStudy, 'uri' | 'file'>): string | undefined {
+  return parsed.uri.startsWith('file:') ? path.dirname(parsed.file) : undefined;
+}
+
 /** A byte-order mark becomes a space: offsets stay put and the lexer does not trip on it. */
 export function withoutBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
 }
 
 export function parseStudy(text: string, uri = 'untitled.lvi'): ParsedStudy {
-  const u = toUri(uri);
-  const result = lviServices().Lvi.parser.LangiumParser.parse<Study>(withoutBom(text));
+  return assemble(toUri(uri), text, lviServices().Lvi.parser.LangiumParser.parse<Study>(withoutBom(text)));
+}
+
+/**
+ * The same view of a document the language server already parsed (no second parse). `text` is
+ * the text that parse read, when the editor's has moved on since.
+ */
+export function parsedFromDocument(document: LangiumDocument, text = document.textDocument.getText()): ParsedStudy {
+  return assemble(document.uri, text, document.parseResult as ParseResult<Study>);
+}
+
+function assemble(u: URI, text: string, result: ParseResult<Study>): ParsedStudy {
   const file = u.scheme === 'file' ? u.fsPath : u.path;
   return {
     file,
@@ -46,21 +61,5 @@ export function parseStudy(text: string, uri = 'untitled.lvi'): ParsedStudy {
     ast: result.value,
     lines: new LineIndex(text),
     diagnostics: syntaxDiagnostics(file, text, result.lexerErrors, result.parserErrors),
-  };
-}
-
-/** The same view of a document the language server already parsed (no second parse). */
-export function parsedFromDocument(document: LangiumDocument): ParsedStudy {
-  const text = document.textDocument.getText();
-  const u = document.uri;
-  const file = u.scheme === 'file' ? u.fsPath : u.path;
-  const pr = document.parseResult;
-  return {
-    file,
-    uri: u.toString(),
-    text,
-    ast: pr.value as Study,
-    lines: new LineIndex(text),
-    diagnostics: syntaxDiagnostics(file, text, pr.lexerErrors, pr.parserErrors),
   };
 }

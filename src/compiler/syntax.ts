@@ -38,6 +38,12 @@ function stray(actual: IToken): string {
     : `unexpected ${describeToken(actual)}: each parameter is written key=value`;
 }
 
+/** `unexpected X: expected Y`, Y from the rule being parsed (Langium may mark rule names with U+200B). */
+function expectedHere(ruleName: string, actual: IToken | undefined, fallback: string): string {
+  const hint = RULE_HINTS[ruleName.replace(/\u200b/g, '')] ?? fallback;
+  return `unexpected ${describeToken(actual)}: expected ${hint}`;
+}
+
 export class LviParserErrorMessageProvider extends LangiumParserErrorMessageProvider {
   override buildMismatchTokenMessage(options: { expected: TokenType; actual: IToken; previous: IToken; ruleName: string }): string {
     const { expected, actual, previous } = options;
@@ -65,8 +71,7 @@ export class LviParserErrorMessageProvider extends LangiumParserErrorMessageProv
     customUserDescription: string;
     ruleName: string;
   }): string {
-    const hint = RULE_HINTS[options.ruleName.replace(/\u200b/g, "")] ?? 'something else';
-    return `unexpected ${describeToken(options.actual[0])}: expected ${hint}`;
+    return expectedHere(options.ruleName, options.actual[0], 'something else');
   }
 
   override buildEarlyExitMessage(options: {
@@ -76,8 +81,7 @@ export class LviParserErrorMessageProvider extends LangiumParserErrorMessageProv
     customUserDescription: string;
     ruleName: string;
   }): string {
-    const hint = RULE_HINTS[options.ruleName.replace(/\u200b/g, "")] ?? 'at least one more item';
-    return `unexpected ${describeToken(options.actual[0])}: expected ${hint}`;
+    return expectedHere(options.ruleName, options.actual[0], 'at least one more item');
   }
 }
 

@@ -1,12 +1,11 @@
 // Code lenses: "Run" above each analysis and "Run study" / "Open report" above the first
 // statement. They name editor-side commands (the extension registers them); the server itself
 // never runs a study.
-import path from 'node:path';
 import fs from 'node:fs';
 import type { CodeLens } from 'vscode-languageserver';
 import { clientCommands, type ReportPathResult } from './custom-requests.js';
 import { propertySpan, rangeOf, statements, type StudyView } from './study.js';
-import { studyOutput } from '../compiler/index.js';
+import { defaultReportFile, studyOutput } from '../compiler/index.js';
 
 export function codeLenses(view: StudyView): CodeLens[] {
   if (!view.parsed.uri.startsWith('file:')) return [];
@@ -37,6 +36,6 @@ export function reportPath(view: StudyView): ReportPathResult {
   if (!view.parsed.uri.startsWith('file:')) return { path: null, exists: false };
   const { outDir } = studyOutput(view.check);
   const report = view.check.statements.find((s) => s.kind === 'report');
-  const file = (report?.params.get('file')?.value as string | undefined) ?? path.join(outDir, 'report.html');
+  const file = (report?.params.get('file')?.value as string | undefined) ?? defaultReportFile(outDir);
   return { path: file, exists: fs.existsSync(file) };
 }

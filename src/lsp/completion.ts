@@ -13,9 +13,9 @@ import {
   type Position,
   type Range,
 } from 'vscode-languageserver';
-import { describeType, refKinds, type Catalogue, type KindSpec, type ParamSpec, type ParamType } from '../../grammar/catalogue.js';
+import { callFunction, describeType, refKinds, type KindSpec, type ParamSpec, type ParamType } from '../../grammar/catalogue.js';
 import { LineIndex } from '../compiler/diagnostics.js';
-import { defaultText, exampleValue, kindMarkdown, paramMarkdown, quoted, snippetText, valueSnippet, writeDefault } from './docs.js';
+import { callArgsMarkdown, defaultText, exampleValue, kindMarkdown, paramMarkdown, quoted, snippetText, valueSnippet, writeDefault } from './docs.js';
 import type { Environment } from './environment.js';
 import { scanCursor, type CursorContext } from './scan.js';
 import { modelRefOf, offsetAt, rangeOf, statementNamed, statements, studyDir, type StudyView } from './study.js';
@@ -53,7 +53,7 @@ export function completion(view: StudyView, position: Position, env: Environment
       return valueItems(view, env, ctx, pspec, scan.name, range(ctx));
     }
     case 'call-key': {
-      const fn = callSpec(view.catalogue, ctx.kind, ctx.key, ctx.call);
+      const fn = callFunction(view.catalogue[ctx.kind]?.params[ctx.key]?.type, ctx.call);
       if (!fn) return list([]);
       const items = Object.entries(fn.args)
         .filter(([k]) => !ctx.present.includes(k) || k === ctx.prefix)
@@ -69,7 +69,7 @@ export function completion(view: StudyView, position: Position, env: Environment
       return list(items);
     }
     case 'call-value': {
-      const a = callSpec(view.catalogue, ctx.kind, ctx.key, ctx.call)?.args[ctx.arg];
+      const a = callFunction(view.catalogue[ctx.kind]?.params[ctx.key]?.type, ctx.call)?.args[ctx.arg];
       if (!a) return list([]);
       return list(simpleValueItems(a.type, a, range(ctx)));
     }
@@ -263,7 +263,7 @@ function simpleValueItems(t: ParamType, spec: ParamSpec, range: Range): Completi
             detail: f.doc,
             documentation: {
               kind: MarkupKind.Markdown,
-              value: [f.doc, '', ...Object.entries(f.args).map(([k, a]) => `- \`${k}=\` ${a.doc} (${describeType(a.type)})`)].join('\n'),
+              value: [f.doc, '', ...callArgsMarkdown(f)].join('\n'),
             },
             insertTextFormat: InsertTextFormat.Snippet,
             textEdit: { range, newText: `${fn}(${args.map(([k, a], i) => `${k}=${valueSnippet(a, i + 1)}`).join(', ')})` },
@@ -312,12 +312,6 @@ function findType(t: ParamType, type: ParamType['type']): ParamType | undefined 
     }
   }
   return undefined;
-}
-
-function callSpec(catalogue: Catalogue, kind: string, key: string, call: string) {
-  const t = catalogue[kind]?.params[key]?.type;
-  const ct = t ? findType(t, 'call') : undefined;
-  return ct?.type === 'call' ? ct.functions[call] : undefined;
 }
 
 /** Files and folders under the study's folder matching what is typed so far. */

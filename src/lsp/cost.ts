@@ -1,9 +1,9 @@
 // What an analysis statement will cost when run: model passes per run, the number of runs its
 // sweeps make, and a rough time on the chosen device. Shown on hover so a user sees that
 // steps=500 over three models is an hour before pressing run.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Statement, Value } from '../compiler/generated/ast.js';
+import { imageSize } from '../compiler/image-size.js';
 import type { Environment } from './environment.js';
 import type { ModelSummary } from './model-summary.js';
 import { modelRefOf, statementNamed, stringParam, studyDir, type StudyView } from './study.js';
@@ -115,9 +115,12 @@ function lrSize(view: StudyView, st: Statement, model: ModelSummary): { w: numbe
   if (!dir) return undefined;
   const lr = stringParam(st, 'lr');
   const hr = stringParam(st, 'file');
-  if (lr) return imageSize(path.resolve(dir, lr)) ?? undefined;
+  if (lr) {
+    const s = imageSize(path.resolve(dir, lr));
+    return s ? { w: s.width, h: s.height } : undefined;
+  }
   const s = hr ? imageSize(path.resolve(dir, hr)) : undefined;
-  return s ? { w: Math.floor(s.w / model.scale), h: Math.floor(s.h / model.scale) } : undefined;
+  return s ? { w: Math.floor(s.width / model.scale), h: Math.floor(s.height / model.scale) } : undefined;
 }
 
 /** Input pixels of one pass: the window plus the receptive field when cropping applies. */
@@ -128,38 +131,6 @@ function inputPixels(lr: { w: number; h: number }, model: ModelSummary, window: 
   const cw = Math.min(lr.w, Math.ceil((w ?? 0) / model.scale) + rf);
   const ch = Math.min(lr.h, Math.ceil((h ?? 0) / model.scale) + rf);
   return Math.max(1, cw * ch);
-}
-
-/** Width and height from a PNG or JPEG header (reads at most 256 KiB). */
-export function imageSize(file: string): { w: number; h: number } | undefined {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file, 'r');
-    const buf = Buffer.alloc(256 * 1024);
-    const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    const b = buf.subarray(0, n);
-    if (n >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString('ascii', 12, 16) === 'IHDR') {
-      return { w: b.readUInt32BE(16), h: b.readUInt32BE(20) };
-    }
-    if (n >= 4 && b[0] === 0xff && b[1] === 0xd8) {
-      let i = 2;
-      while (i + 9 < n) {
-        if (b[i] !== 0xff) return undefined;
-        const marker = b[i + 1]!;
-        const len = b.readUInt16BE(i + 2);
-        // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
-        if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-          return { h: b.readUInt16BE(i + 5), w: b.readUInt16BE(i + 7) };
-        }
-        i += 2 + len;
-      }
-    }
-    return undefined;
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }
 
 /** "about 3 min" */

@@ -1,24 +1,9 @@
 // Catalogue entries as the editor shows them: markdown for hover and completion, default values
 // as they are written in a study, snippets for completion.
-import { describeType, type DefaultValue, type KindSpec, type ParamSpec, type ParamType } from '../../grammar/catalogue.js';
+import { describeType, type CallFunction, type KindSpec, type ParamSpec } from '../../grammar/catalogue.js';
+import { defaultText, quoted, writeDefault } from '../compiler/docs.js';
 
-/** A default as it would be written in a study (`progressive-blur`, `"*.png"`, `[model, di]`). */
-export function writeDefault(d: DefaultValue, t?: ParamType): string {
-  if (Array.isArray(d)) return `[${d.map((x) => writeDefault(x, t?.type === 'list' ? t.of : t)).join(', ')}]`;
-  if (typeof d === 'object') return `${d.percent}%`;
-  if (typeof d === 'string') return quoted(t) ? JSON.stringify(d) : d;
-  return String(d);
-}
-
-/** Whether values of this type are written in quotes. */
-export function quoted(t?: ParamType): boolean {
-  return t?.type === 'string' || t?.type === 'path';
-}
-
-export function defaultText(spec: ParamSpec): string | undefined {
-  if (spec.default !== undefined) return writeDefault(spec.default, spec.type);
-  return spec.defaultDoc;
-}
+export { defaultText, quoted, writeDefault };
 
 /** Markdown for one parameter: documentation, type, default, whether it sweeps. */
 export function paramMarkdown(kind: string, key: string, spec: ParamSpec): string {
@@ -38,6 +23,11 @@ export function kindMarkdown(kind: string, spec: KindSpec): string {
   });
   const groups = (spec.oneOf ?? []).map((g) => `- one of ${g.map((k) => `\`${k}=\``).join(', ')}`);
   return [`**${kind}** — ${spec.doc}`, '', ...params, ...groups, '', '```lvi', spec.example, '```'].join('\n');
+}
+
+/** A call function's arguments, one markdown bullet each (hover and completion show them). */
+export function callArgsMarkdown(fn: CallFunction): string[] {
+  return Object.entries(fn.args).map(([k, a]) => `- \`${k}=\` ${a.doc} (${describeType(a.type)})`);
 }
 
 /** Escape text for a snippet placeholder. */

@@ -3,10 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
-import { describeType, type ParamSpec, type ParamType } from '../../grammar/catalogue.js';
+import { callFunction, type ParamSpec } from '../../grammar/catalogue.js';
 import type { Statement } from '../compiler/generated/ast.js';
-import { analysisCost, formatSeconds, imageSize } from './cost.js';
-import { kindMarkdown, paramMarkdown } from './docs.js';
+import { imageSize } from '../compiler/image-size.js';
+import { analysisCost, formatSeconds } from './cost.js';
+import { callArgsMarkdown, kindMarkdown, paramMarkdown } from './docs.js';
 import type { Environment } from './environment.js';
 import type { ModelState } from './models.js';
 import { modelRefOf, nodeAt, offsetAt, rangeOf, statementNamed, stringParam, studyDir, useAt, type StudyView } from './study.js';
@@ -33,7 +34,7 @@ export function hover(view: StudyView, position: Position, env: Environment): Ho
     }
     case 'call': {
       const fn = callFunction(spec?.params[hit.param?.key ?? '']?.type, hit.call!.name);
-      return fn ? md(`**${hit.call!.name}(...)** — ${fn.doc}\n\n${Object.entries(fn.args).map(([k, a]) => `- \`${k}=\` ${a.doc} (${describeType(a.type)})`).join('\n')}`) : undefined;
+      return fn ? md(`**${hit.call!.name}(...)** — ${fn.doc}\n\n${callArgsMarkdown(fn).join('\n')}`) : undefined;
     }
     case 'arg-key': {
       const a = callFunction(spec?.params[hit.param?.key ?? '']?.type, hit.call!.name)?.args[hit.arg!.key];
@@ -59,21 +60,6 @@ export function hover(view: StudyView, position: Position, env: Environment): Ho
   }
 }
 
-type CallFunction = { doc: string; args: Record<string, ParamSpec> };
-
-function callFunction(t: ParamType | undefined, name: string): CallFunction | undefined {
-  if (!t) return undefined;
-  if (t.type === 'call') return t.functions[name];
-  if (t.type === 'list') return callFunction(t.of, name);
-  if (t.type === 'union') {
-    for (const u of t.of) {
-      const f: CallFunction | undefined = callFunction(u, name);
-      if (f) return f;
-    }
-  }
-  return undefined;
-}
-
 /** Facts about a declared statement: a model's summary, an image's size, an analysis's cost. */
 function statementFacts(view: StudyView, st: Statement, env: Environment): string | undefined {
   const title = st.name ? `**${st.kind} ${st.name}**` : `**${st.kind}**`;
@@ -88,7 +74,7 @@ function statementFacts(view: StudyView, st: Statement, env: Environment): strin
     const file = stringParam(st, 'file') ?? stringParam(st, 'lr');
     const size = dir && file ? imageSize(path.resolve(dir, file)) : undefined;
     const which = stringParam(st, 'file') ? 'high-resolution' : 'low-resolution';
-    return `${title} — ${which} \`${file ?? '?'}\`${size ? `, ${size.w}×${size.h} px` : ''}`;
+    return `${title} — ${which} \`${file ?? '?'}\`${size ? `, ${size.width}×${size.height} px` : ''}`;
   }
   const cost = analysisCost(view, st, env);
   if (cost) {
@@ -145,7 +131,7 @@ function pathFacts(view: StudyView, rel: string, spec: ParamSpec): string {
     if (st.isDirectory()) what = 'a folder';
     else {
       const size = imageSize(abs);
-      what = `${(st.size / 1024).toFixed(1)} KiB${size ? `, ${size.w}×${size.h} px` : ''}`;
+      what = `${(st.size / 1024).toFixed(1)} KiB${size ? `, ${size.width}×${size.height} px` : ''}`;
     }
   } catch {
     // stays "does not exist yet"

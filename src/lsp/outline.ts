@@ -58,10 +58,10 @@ export function foldingRanges(view: StudyView): FoldingRange[] {
     (st.params ?? []).forEach((p) => visit(p?.value));
   }
   // Runs of two or more whole-line comments.
-  const lines = view.parsed.text.split('\n');
+  const lines = view.parsed.lines;
   let start = -1;
-  for (let i = 0; i <= lines.length; i++) {
-    const isComment = i < lines.length && /^\s*#/.test(lines[i]!);
+  for (let i = 0; i <= lines.starts.length; i++) {
+    const isComment = i < lines.starts.length && /^\s*#/.test(lines.lineText(i));
     if (isComment && start < 0) start = i;
     if (!isComment && start >= 0) {
       if (i - 1 > start) out.push({ startLine: start, endLine: i - 1, kind: FoldingRangeKind.Comment });

@@ -2,7 +2,7 @@
 // to (a model, an image, an analysis) and whether it resolves; allowed words and parameters are
 // coloured only where the catalogue knows them for that statement.
 import { SemanticTokensBuilder, type Range, type SemanticTokens } from 'vscode-languageserver';
-import type { Catalogue, ParamSpec } from '../../grammar/catalogue.js';
+import { callFunction, type Catalogue, type ParamSpec } from '../../grammar/catalogue.js';
 import type { Param, Value } from '../compiler/generated/ast.js';
 import { declarationOf, enumValuesOf, propertySpan, statements, type StudyView } from './study.js';
 
@@ -52,7 +52,7 @@ export function semanticTokenList(view: StudyView): RawToken[] {
         break;
       case 'CallLit': {
         push(propertySpan(v, 'name'), T.function, M.defaultLibrary);
-        const fn = spec?.type.type === 'call' ? spec.type.functions[v.name] : undefined;
+        const fn = callFunction(spec?.type, v.name);
         (v.args ?? []).forEach((a) => param(a, fn?.args));
         break;
       }

@@ -1,19 +1,12 @@
 // Signature help inside calls (`blur(sigma=2, |`) and tuples (`window=(110, |`): the arguments
 // with their documentation, the one being typed highlighted.
 import { MarkupKind, type ParameterInformation, type Position, type SignatureHelp } from 'vscode-languageserver';
-import { describeType, type ParamSpec, type ParamType } from '../../grammar/catalogue.js';
+import { callFunction, describeType } from '../../grammar/catalogue.js';
 import { defaultText } from './docs.js';
 import { scanCursor } from './scan.js';
 import { offsetAt, type StudyView } from './study.js';
 
 export const SIGNATURE_TRIGGERS = ['(', ','];
-
-function findCall(t: ParamType, name: string): { doc: string; args: Record<string, ParamSpec> } | undefined {
-  if (t.type === 'call') return t.functions[name];
-  if (t.type === 'list') return findCall(t.of, name);
-  if (t.type === 'union') return t.of.map((u) => findCall(u, name)).find(Boolean);
-  return undefined;
-}
 
 export function signatureHelp(view: StudyView, position: Position): SignatureHelp | undefined {
   const offset = offsetAt(view.parsed, position);
@@ -22,7 +15,7 @@ export function signatureHelp(view: StudyView, position: Position): SignatureHel
   if (scan.call) {
     const { kind, key, call, index, arg } = scan.call;
     const pspec = view.catalogue[kind]?.params[key];
-    const fn = pspec ? findCall(pspec.type, call) : undefined;
+    const fn = callFunction(pspec?.type, call);
     if (!fn) return undefined;
     const args = Object.entries(fn.args);
     let label = `${call}(`;

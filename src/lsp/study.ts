@@ -5,10 +5,9 @@ import path from 'node:path';
 import { GrammarUtils, type AstNode, type LangiumDocument } from 'langium';
 import { CATALOGUE, refKinds, type Catalogue, type KindSpec, type ParamSpec, type ParamType } from '../../grammar/catalogue.js';
 import { checkStudy, type CheckResult, type CheckedStatement } from '../compiler/check.js';
-import { LineIndex, type Position, type Range } from '../compiler/diagnostics.js';
-import { syntaxDiagnostics } from '../compiler/syntax.js';
+import type { LineIndex, Position, Range } from '../compiler/diagnostics.js';
 import type { CallLit, NameLit, Param, Statement, Study, Value } from '../compiler/generated/ast.js';
-import { parsedFromDocument, parseStudy, type ParsedStudy } from '../compiler/parse.js';
+import { parsedFromDocument, parseStudy, studyFolder, type ParsedStudy } from '../compiler/parse.js';
 import type { ModelRef } from './model-summary.js';
 
 /** A statement name where it is declared or used. */
@@ -60,29 +59,14 @@ export function studyOfDocument(document: LangiumDocument): StudyView {
   const root = document.parseResult.value as Study;
   let view = views.get(root);
   if (!view) {
-    const parsed = parsedFromDocument(document);
-    const parsedText = root.$cstNode?.root.fullText;
-    view = viewOf(
-      parsedText === undefined || parsedText === parsed.text
-        ? parsed
-        : {
-            ...parsed,
-            text: parsedText,
-            lines: new LineIndex(parsedText),
-            diagnostics: syntaxDiagnostics(parsed.file, parsedText, document.parseResult.lexerErrors, document.parseResult.parserErrors),
-          },
-    );
+    view = viewOf(parsedFromDocument(document, root.$cstNode?.root.fullText));
     views.set(root, view);
   }
   return view;
 }
 
-export function offsetAt(parsed: { text: string; lines: LineIndex }, position: Position): number {
-  const starts = parsed.lines.starts;
-  if (position.line >= starts.length) return parsed.text.length;
-  const lineStart = starts[position.line]!;
-  const lineEnd = position.line + 1 < starts.length ? starts[position.line + 1]! - 1 : parsed.text.length;
-  return Math.min(lineStart + Math.max(0, position.character), lineEnd);
+export function offsetAt(parsed: { lines: LineIndex }, position: Position): number {
+  return parsed.lines.offset(position);
 }
 
 export function rangeOf(parsed: { lines: LineIndex }, start: number, end: number): Range {
@@ -189,7 +173,7 @@ export function stringParam(st: Statement, key: string): string | undefined {
 
 /** Folder that relative paths in the study start from (none for unsaved studies). */
 export function studyDir(view: StudyView): string | undefined {
-  return view.parsed.uri.startsWith('file:') ? path.dirname(view.parsed.file) : undefined;
+  return studyFolder(view.parsed);
 }
 
 /** What a `model` statement points at: a zoo id or a model file (absolute). */

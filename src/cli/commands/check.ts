@@ -1,8 +1,8 @@
 // lvi check STUDY...: every mistake of each study, compiler-style, with the source line.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { compileStudy, renderDiagnostic, type LviDiagnostic } from '../../compiler/index.js';
-import { processIo, readText, shownPath, type Io } from '../io.js';
+import { compileStudy, type LviDiagnostic } from '../../compiler/index.js';
+import { printDiagnostics, processIo, shownPath, type Io } from '../io.js';
 
 export interface CheckOptions {
   json?: boolean;
@@ -18,8 +18,7 @@ export function runCheck(files: string[], options: CheckOptions = {}, io: Io = p
     errors += diagnostics.filter((d) => d.severity === 'error').length;
     results.push({ file, diagnostics });
     if (options.json) continue;
-    const text = readText(file);
-    for (const d of diagnostics) io.out(`${renderDiagnostic(d, text, shownPath(file))}\n`);
+    printDiagnostics((t) => io.out(t), file, diagnostics);
   }
   if (options.json) {
     io.out(JSON.stringify({ files: results, errors }, null, 2));

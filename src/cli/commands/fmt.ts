@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { StudySyntaxError, formatStudy, renderDiagnostic } from '../../compiler/index.js';
-import { processIo, shownPath, type Io } from '../io.js';
+import { StudySyntaxError, formatStudy } from '../../compiler/index.js';
+import { printDiagnostics, processIo, shownPath, type Io } from '../io.js';
 
 export interface FmtOptions {
   check?: boolean;
@@ -28,7 +28,7 @@ export function runFmt(files: string[], options: FmtOptions = {}, io: Io = proce
       formatted = formatStudy(text, file);
     } catch (e) {
       if (!(e instanceof StudySyntaxError)) throw e;
-      for (const d of e.diagnostics) io.err(`${renderDiagnostic(d, text, shownPath(file))}\n`);
+      printDiagnostics((t) => io.err(t), file, e.diagnostics, text);
       io.err(`${shownPath(file)}: not formatted: fix the syntax errors first`);
       code = 1;
       continue;

@@ -1,8 +1,8 @@
 // lvi graph STUDY: the compiled plan as text, Mermaid or DOT.
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { compileStudy, renderDiagnostic, renderPlan, type GraphFormat } from '../../compiler/index.js';
-import { processIo, readText, shownPath, type Io } from '../io.js';
+import { compileStudy, renderPlan, type GraphFormat } from '../../compiler/index.js';
+import { printDiagnostics, processIo, type Io } from '../io.js';
 
 export interface GraphOptions {
   format?: GraphFormat;
@@ -12,8 +12,7 @@ export function runGraph(file: string, options: GraphOptions = {}, io: Io = proc
   const abs = path.resolve(file);
   const { plan, diagnostics } = compileStudy(abs);
   if (!plan) {
-    const text = readText(abs);
-    for (const d of diagnostics) io.err(`${renderDiagnostic(d, text, shownPath(abs))}\n`);
+    printDiagnostics((t) => io.err(t), abs, diagnostics);
     return 1;
   }
   io.out(renderPlan(plan, options.format ?? 'text'));

@@ -1,10 +1,10 @@
 // lvi run STUDY: compile, then execute the plan (cached by content key, resumable).
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { compileStudy, renderDiagnostic } from '../../compiler/index.js';
+import { compileStudy } from '../../compiler/index.js';
 import type { Device } from '../../runtime/api.js';
 import { executePlan } from '../../runtime/executor/index.js';
-import { processIo, readText, shownPath, type Io } from '../io.js';
+import { printDiagnostics, processIo, shownPath, type Io } from '../io.js';
 
 export interface RunOptions {
   only?: string[];
@@ -17,8 +17,7 @@ export async function runRun(file: string, options: RunOptions = {}, io: Io = pr
   const abs = path.resolve(file);
   const { plan, diagnostics } = compileStudy(abs);
   if (!plan) {
-    const text = readText(abs);
-    for (const d of diagnostics) io.err(`${renderDiagnostic(d, text, shownPath(abs))}\n`);
+    printDiagnostics((t) => io.err(t), abs, diagnostics);
     io.err(`${shownPath(abs)}: not run: fix the errors above first`);
     return 1;
   }
