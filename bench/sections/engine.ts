@@ -9,6 +9,7 @@ import type { Objective } from '../../src/runtime/api.js';
 import { chooseBatch, createSession, defaultBudgetBytes, defaultThreads, estimateMemory } from '../../src/runtime/engine/index.js';
 import type { Graph, TensorData } from '../../src/runtime/graph/ir.js';
 import { countFlops } from '../../src/runtime/models/flops.js';
+import { sizeOf } from '../../src/runtime/onnx/tensor-util.js';
 import { specialise } from '../../src/runtime/onnx/specialise.js';
 import { edsrBaseline } from '../fixtures/edsr.js';
 import { type BenchContext, median, mib, ms, timeRuns } from '../lib.js';
@@ -50,9 +51,8 @@ function convWeights(g: Graph): string[] {
   return g.nodes.filter((n) => n.opType === 'Conv').map((n) => n.inputs[1]);
 }
 
-/** The graph one job runs, specialised to its batch. */
-export function jobGraph(kind: Kind, batch: number): Graph {
-  const forward = edsrBaseline({ seed: 1 });
+/** The graph one job runs, specialised to its batch (`forward`: the model, built once per process). */
+export function jobGraph(kind: Kind, batch: number, forward: Graph = edsrBaseline({ seed: 1 })): Graph {
   const shape: [number, number, number, number] = [batch, 3, SIZE, SIZE];
   if (kind === 'forward') return specialise(forward, shape);
   const weights = kind === 'input-grad' ? undefined : convWeights(forward);
@@ -72,7 +72,7 @@ function feedsFor(g: Graph, forward: Graph): Record<string, TensorData> {
   const feeds: Record<string, TensorData> = {};
   for (const input of g.inputs) {
     const dims = input.shape as number[];
-    const n = dims.reduce((a, b) => a * b, 1);
+    const n = sizeOf(dims);
     let data: Float32Array;
     if (input.name === WINDOW_INPUT) {
       data = new Float32Array(n);
@@ -93,8 +93,9 @@ function feedsFor(g: Graph, forward: Graph): Record<string, TensorData> {
 
 /** Child-process entry: build, run `reps` times after warm-up, report. */
 export async function measure(job: Job): Promise<Measured> {
-  const g = jobGraph(job.kind, job.batch);
-  const feeds = feedsFor(g, edsrBaseline({ seed: 1 }));
+  const forward = edsrBaseline({ seed: 1 });
+  const g = jobGraph(job.kind, job.batch, forward);
+  const feeds = feedsFor(g, forward);
   const flops = countFlops(g).total;
   (globalThis as { gc?: () => void }).gc?.();
   const baseRssBytes = process.memoryUsage().rss;
@@ -117,9 +118,9 @@ export interface Paired {
  * them holds up on a shared machine where load changes between processes.
  */
 export async function measurePaired(job: Job): Promise<Paired> {
-  const g = jobGraph(job.kind, job.batch);
-  const f = jobGraph('forward', 1);
   const forward = edsrBaseline({ seed: 1 });
+  const g = jobGraph(job.kind, job.batch, forward);
+  const f = jobGraph('forward', 1, forward);
   const options = { device: 'cpu' as const, threads: job.threads, spinning: job.spinning, fresh: true };
   const [sg, sf] = [await createSession(g, options), await createSession(f, options)];
   const [fg, ff] = [feedsFor(g, forward), feedsFor(f, forward)];

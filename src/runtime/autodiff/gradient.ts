@@ -3,6 +3,7 @@
 
 import type { GradientGraph, GradientRequest } from '../api.js';
 import type { DType, Graph, GraphNode, TensorData, ValueInfo } from '../graph/ir.js';
+import { sizeOf } from '../graph/params.js';
 import { specialise } from '../onnx/specialise.js';
 import { Emitter } from './emitter.js';
 import { OBJECTIVE, emitObjective } from './objective.js';
@@ -109,7 +110,7 @@ export function buildGradientGraph(forward: Graph, request: GradientRequest): Gr
     return total;
   };
   const objShape = info.get(OBJECTIVE)!.shape;
-  grads.set(OBJECTIVE, [e.tensor(new Float32Array(objShape.reduce((a, b) => a * b, 1)).fill(1), objShape, 'seed')]);
+  grads.set(OBJECTIVE, [e.tensor(new Float32Array(sizeOf(objShape)).fill(1), objShape, 'seed')]);
 
   for (let k = fwdNodes.length - 1; k >= 0; k--) {
     const node = fwdNodes[k]!;

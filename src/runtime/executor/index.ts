@@ -109,6 +109,8 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
   const previousLock = lockFile ? await readLock(lockFile) : undefined;
   const sink = progressSink(options);
   const versions = engineVersions(plan.lviVersion);
+  // Read once: the lock is rewritten many times per run, and it describes the study as it was compiled.
+  const studyFileHash = studyHash(plan);
 
   const states = new Map<string, NodeState>();
   for (const node of order) {
@@ -138,7 +140,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
         name: plan.study.name,
         file: String(portable(plan.studyFile, plan.studyDir)),
         out: String(portable(plan.outDir, plan.studyDir)),
-        hash: studyHash(plan),
+        hash: studyFileHash,
       },
       versions,
       run: {

@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 
 export { writeNpy, readNpy, type NpyArray } from './npy.js';
-export { resizeBicubic8, resizeBicubic, deriveLr } from './resize.js';
+export { resizeBicubic8, resizeBicubic, deriveLr, cropToScale } from './resize.js';
 
 /** An RGB image: 3xHxW, channel-major (CHW), float32 values in 0..1. */
 export interface Image {
@@ -143,13 +143,24 @@ export function cropImage(img: Image, x: number, y: number, w: number, h: number
   if (x < 0 || y < 0 || x + w > img.width || y + h > img.height) {
     throw new Error(`crop (${x},${y},${w},${h}) is outside the ${img.width}x${img.height} image`);
   }
-  const n = img.width * img.height;
-  const data = new Float32Array(3 * w * h);
-  for (let c = 0; c < 3; c++) {
+  return { width: w, height: h, data: cropPlanes(img.data, 3, img.height, img.width, { x, y, w, h }) };
+}
+
+/** The box's part of each of `channels` height x width planes (CHW), unchecked. */
+export function cropPlanes(
+  src: Float32Array,
+  channels: number,
+  height: number,
+  width: number,
+  box: { x: number; y: number; w: number; h: number },
+): Float32Array {
+  const { x, y, w, h } = box;
+  const data = new Float32Array(channels * w * h);
+  for (let c = 0; c < channels; c++) {
     for (let r = 0; r < h; r++) {
-      const from = c * n + (y + r) * img.width + x;
-      data.set(img.data.subarray(from, from + w), c * w * h + r * w);
+      const from = c * height * width + (y + r) * width + x;
+      data.set(src.subarray(from, from + w), c * w * h + r * w);
     }
   }
-  return { width: w, height: h, data };
+  return data;
 }

@@ -5,7 +5,7 @@
 // bit for bit makes the attribution maps comparable.
 
 import type { Image } from './index.js';
-import { checkImage, cropImage } from './index.js';
+import { checkImage, cropImage, fromRgbBytes, toRgbBytes } from './index.js';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
@@ -129,19 +129,7 @@ export function resizeBicubic(img: Image, width: number, height: number): Image 
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`resizeBicubic: bad target size ${width}x${height}`);
   }
-  const n = img.width * img.height;
-  const m = width * height;
-  const data = new Float32Array(3 * m);
-  const plane = new Uint8Array(n);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < n; i++) {
-      const v = img.data[c * n + i];
-      plane[i] = !(v > 0) ? 0 : v >= 1 ? 255 : Math.round(v * 255);
-    }
-    const r = resizePlane8(plane, img.width, img.height, width, height);
-    for (let i = 0; i < m; i++) data[c * m + i] = r[i] / 255;
-  }
-  return { width, height, data };
+  return fromRgbBytes(width, height, resizeBicubic8(toRgbBytes(img), img.width, img.height, width, height));
 }
 
 /**
@@ -149,6 +137,12 @@ export function resizeBicubic(img: Image, width: number, height: number): Image 
  * and the LR image as Pillow's bicubic downscale of it (8-bit result, then /255).
  */
 export function deriveLr(hr: Image, scale: number): { hr: Image; lr: Image } {
+  const cropped = cropToScale(hr, scale);
+  return { hr: cropped, lr: resizeBicubic(cropped, cropped.width / scale, cropped.height / scale) };
+}
+
+/** The HR part of deriveLr alone: the image cropped at the top-left to a multiple of the scale. */
+export function cropToScale(hr: Image, scale: number): Image {
   checkImage(hr, 'deriveLr');
   if (!Number.isInteger(scale) || scale < 1) throw new Error(`deriveLr: the scale must be a positive integer, got ${scale}`);
   const w = Math.floor(hr.width / scale) * scale;
@@ -156,6 +150,5 @@ export function deriveLr(hr: Image, scale: number): { hr: Image; lr: Image } {
   if (w === 0 || h === 0) {
     throw new Error(`deriveLr: a ${hr.width}x${hr.height} image is smaller than the scale ${scale}`);
   }
-  const cropped = w === hr.width && h === hr.height ? hr : cropImage(hr, 0, 0, w, h);
-  return { hr: cropped, lr: resizeBicubic(cropped, w / scale, h / scale) };
+  return w === hr.width && h === hr.height ? hr : cropImage(hr, 0, 0, w, h);
 }

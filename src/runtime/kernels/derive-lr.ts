@@ -3,7 +3,7 @@
 
 import type { LoadedModel } from '../api.js';
 import type { Kernel } from '../executor/kernel.js';
-import { deriveLr, type Image } from '../image/index.js';
+import { cropToScale, deriveLr, type Image } from '../image/index.js';
 import type { ImageValue } from './image.js';
 import { optionalNumber } from './params.js';
 
@@ -27,7 +27,7 @@ export const deriveLrKernel: Kernel = {
     }
     let pair: LrPair;
     if (image.lr) {
-      const hr = image.hr ? deriveLr(image.hr, scale).hr : undefined;
+      const hr = image.hr ? cropToScale(image.hr, scale) : undefined;
       if (hr && (hr.width !== image.lr.width * scale || hr.height !== image.lr.height * scale)) {
         throw new Error(
           `the LR image is ${image.lr.width}x${image.lr.height}, so at x${scale} the HR image should be ` +

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
 import type { Kernel, KernelContext, KernelResult } from '../executor/kernel.js';
-import { barChart } from '../render/bar-chart.js';
+import { barChart, xml as esc } from '../render/bar-chart.js';
 import { optionalString, valueText } from './params.js';
 import { formatCell, readTable, type TableData } from './table.js';
 
@@ -35,8 +35,6 @@ function studyText(plan: Plan): { text: string; hash: string } {
 
 /** Kinds that only load inputs: they have no figures of their own. */
 const LOADERS = new Set(['model', 'image', 'derive-lr', 'dataset']);
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function countFigures(html: string): number {
   return (html.match(/<img |<svg /g) ?? []).length;

@@ -78,7 +78,7 @@ export function prepareGraph(decoded: Graph, o: PrepareOptions): LoadedModel {
   const fixedH = typeof input.shape[2] === 'number' ? (input.shape[2] as number) : undefined;
   const fixedW = typeof input.shape[3] === 'number' ? (input.shape[3] as number) : undefined;
   const probe = [1, channels, fixedH ?? PROBE_SIZE, fixedW ?? PROBE_SIZE];
-  const atProbe = specialiseChecked(decoded, input.name, probe, where);
+  const atProbe = specialiseAt(decoded, input.name, probe, where, `cannot infer the network's shapes at input size ${probe.join('x')}`);
   const outShape = atProbe.outputs.find((v) => v.name === output.name)!.shape as number[];
   const scale = outShape[2] / probe[2];
   if (outShape[3] / probe[3] !== scale || !Number.isInteger(scale) || scale < 1) {
@@ -150,12 +150,13 @@ function withInputShape(g: Graph, name: string, shape: (number | string)[]): Gra
   return { ...g, inputs: g.inputs.map((v) => (v.name === name ? { ...v, shape } : v)) };
 }
 
-function specialiseChecked(g: Graph, inputName: string, shape: number[], where: string): Graph {
+/** `g` specialised to `shape`, failures as ModelErrors naming `where` (`failure`: what a shape error means). */
+function specialiseAt(g: Graph, inputName: string, shape: number[], where: string, failure: string): Graph {
   try {
     return specialise(g, { [inputName]: shape });
   } catch (e) {
     if (e instanceof UnsupportedOperatorError) throw new ModelError(`${where}: ${e.message}`);
-    throw new ModelError(`${where}: cannot infer the network's shapes at input size ${shape.join('x')}: ${(e as Error).message}`);
+    throw new ModelError(`${where}: ${failure}: ${(e as Error).message}`);
   }
 }
 
@@ -175,12 +176,7 @@ export function specialiseModel(model: LoadedModel, shape: [number, number, numb
       );
     }
   });
-  try {
-    return specialise(model.graph, { [input.name]: shape });
-  } catch (e) {
-    if (e instanceof UnsupportedOperatorError) throw new ModelError(`${where}: ${e.message}`);
-    throw new ModelError(`${where}: wrong input size ${shape.join('x')} for this network: ${(e as Error).message}`);
-  }
+  return specialiseAt(model.graph, input.name, shape, where, `wrong input size ${shape.join('x')} for this network`);
 }
 
 /** Mul by 255 after the input and Div by 255 before the output, keeping both names. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import type { AttrValue, DType, Graph, GraphNode, TensorArray, TensorData, ValueInfo } from '../graph/ir.js';
+import { sizeOf } from '../graph/params.js';
 
 /** Raised for bytes that are not a usable ONNX model; `message` names the problem. */
 export class OnnxFormatError extends Error {
@@ -121,7 +122,7 @@ export function decodeTensor(t: Msg, where: string): TensorData {
   }
   const dtype = dtypeFromOnnx(t.data_type, name);
   const dims = (t.dims as unknown[]).map(num);
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = sizeOf(dims);
   let data: TensorArray;
   if (t.raw_data && t.raw_data.length > 0) {
     data = fromBytes(dtype, t.raw_data);

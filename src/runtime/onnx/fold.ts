@@ -87,20 +87,8 @@ function slice(node: GraphNode, inputs: Inputs): TensorData[] {
     step[a] = spec.steps[i]!;
   });
   const inStrides = data.dims.map((_, i) => sizeOf(data.dims.slice(i + 1)));
-  const vals = toNumbers(data);
-  const n = sizeOf(dims);
-  const out = new Array<number>(n);
-  const idx = new Array<number>(dims.length).fill(0);
-  for (let i = 0; i < n; i++) {
-    let off = 0;
-    for (let d = 0; d < dims.length; d++) off += (start[d] + idx[d] * step[d]) * inStrides[d];
-    out[i] = vals[off];
-    for (let d = dims.length - 1; d >= 0; d--) {
-      if (++idx[d] < dims[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return [fromNumbers(data.dtype, dims, out)];
+  const base = start.reduce((o, s, d) => o + s * inStrides[d], 0);
+  return [strided(data, dims, step.map((s, d) => s * inStrides[d]), base)];
 }
 
 function concat(node: GraphNode, inputs: Inputs): TensorData[] {
@@ -127,20 +115,7 @@ function transpose(node: GraphNode, inputs: Inputs): TensorData[] {
   const perm = attrInts(node, 'perm') ?? data.dims.map((_, i) => rank - 1 - i);
   const dims = perm.map((p) => data.dims[p]);
   const inStrides = data.dims.map((_, i) => sizeOf(data.dims.slice(i + 1)));
-  const vals = toNumbers(data);
-  const n = sizeOf(dims);
-  const out = new Array<number>(n);
-  const idx = new Array<number>(rank).fill(0);
-  for (let i = 0; i < n; i++) {
-    let off = 0;
-    for (let d = 0; d < rank; d++) off += idx[d] * inStrides[perm[d]];
-    out[i] = vals[off];
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < dims[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return [fromNumbers(data.dtype, dims, out)];
+  return [strided(data, dims, perm.map((p) => inStrides[p]))];
 }
 
 function reduce(fn: (acc: number, x: number) => number, init: number, post?: (acc: number, n: number) => number): Fold {
@@ -255,14 +230,18 @@ const FOLDS: Record<string, Fold> = {
 };
 
 function expandTo(t: TensorData, dims: number[]): TensorData {
+  return strided(t, dims, broadcastStrides(t.dims, dims.length));
+}
+
+/** The `dims` tensor whose element at index i is t's element at base + sum(i[d] * strides[d]). */
+function strided(t: TensorData, dims: number[], strides: number[], base = 0): TensorData {
   const rank = dims.length;
-  const strides = broadcastStrides(t.dims, rank);
   const vals = toNumbers(t);
   const n = sizeOf(dims);
   const out = new Array<number>(n);
   const idx = new Array<number>(rank).fill(0);
   for (let i = 0; i < n; i++) {
-    let off = 0;
+    let off = base;
     for (let d = 0; d < rank; d++) off += idx[d] * strides[d];
     out[i] = vals[off];
     for (let d = rank - 1; d >= 0; d--) {

@@ -2,6 +2,7 @@
 // (integers are exact up to 2^53, booleans are 0/1), which keeps the kernels small.
 
 import type { DType, TensorData } from '../graph/ir.js';
+import { sizeOf as size } from '../graph/params.js';
 
 export interface F64 {
   dtype: DType;
@@ -9,7 +10,7 @@ export interface F64 {
   data: Float64Array;
 }
 
-export const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+export { size };
 
 export function toF64(t: TensorData | F64): F64 {
   if (t.data instanceof Float64Array) return { dtype: t.dtype, dims: [...t.dims], data: t.data };

@@ -59,7 +59,8 @@ const AXIS_NAMES: Record<string, string> = {
   seconds: 'time (s)',
 };
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text as XML/HTML character data or a double-quoted attribute value. */
+export const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const px = (v: number) => String(Math.round(v * 100) / 100);
 /** Advance width of sans-serif text, by character class: close enough to keep labels apart. */
 function textWidth(s: string, size: number): number {

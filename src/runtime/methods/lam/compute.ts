@@ -6,6 +6,7 @@
 // The network and its gradient come through a `StepProgram` (see program.ts for the one
 // over lvi's runtime API), so this file holds only the method.
 
+import { cropPlanes } from '../../image/index.js';
 import { diffusionIndex } from '../../metrics/index.js';
 import { pathPoints, type PathSpec } from './path.js';
 
@@ -225,17 +226,6 @@ async function evaluate(
   }
 }
 
-function cropPlane(src: Float32Array, channels: number, height: number, width: number, c: CropPlan): Float32Array {
-  const out = new Float32Array(channels * c.w * c.h);
-  for (let ch = 0; ch < channels; ch++) {
-    for (let r = 0; r < c.h; r++) {
-      const from = ch * height * width + (c.y + r) * width + c.x;
-      out.set(src.subarray(from, from + c.w), ch * c.w * c.h + r * c.w);
-    }
-  }
-  return out;
-}
-
 /**
  * Computes LAM for an LR image (C x h x w, 0..1) with networks built by `factory`.
  * `scale` is the model's declared scale: the output must be exactly scale times the input.
@@ -259,7 +249,7 @@ export async function computeLam(
   const crop = opts.crop && (opts.crop.w < w || opts.crop.h < h) ? opts.crop : undefined;
   const rw = crop ? crop.w : w;
   const rh = crop ? crop.h : h;
-  const runPoints = crop ? path.points.map((p) => cropPlane(p, channels, h, w, crop)) : path.points;
+  const runPoints = crop ? path.points.map((p) => cropPlanes(p, channels, h, w, crop)) : path.points;
   const runWindow = crop ? { ...opts.window, x: opts.window.x - crop.x * scale, y: opts.window.y - crop.y * scale } : opts.window;
   const runMask = windowMask(rw * scale, rh * scale, runWindow);
   const fullMask = crop ? windowMask(W, H, opts.window) : runMask;

@@ -7,11 +7,11 @@ import type { PlanNode } from '../../../compiler/plan.js';
 import type { LoadedModel } from '../../api.js';
 import { resolveDevice } from '../../engine/index.js';
 import type { Kernel, KernelContext, KernelResult } from '../../executor/kernel.js';
-import { resizeBicubic, toRgbBytes, writeNpy, writeRgbPng, type Image } from '../../image/index.js';
+import { resizeBicubic8, toRgbBytes, writeNpy, writeRgbPng, type Image } from '../../image/index.js';
 import type { LrPair } from '../../kernels/derive-lr.js';
 import { psnr } from '../../metrics/index.js';
 import { specialiseModel } from '../../models/index.js';
-import { blend, outline, seismic, sideBySide, upscaleNearest, type Rgb } from '../../render/index.js';
+import { blend, clonePicture, outline, seismic, sideBySide, upscaleNearest, type Rgb } from '../../render/index.js';
 import { checkWindow, computeLam, CropMismatch, type CropPlan, type LamResult, type Window } from './compute.js';
 import type { PathKind } from './path.js';
 import { maxBatchFor, windowPrograms } from './program.js';
@@ -179,11 +179,15 @@ export function lamPictures(run: LamRun, images: { hr?: Image; lr: Image }, scal
   const { x, y, w, h } = params.window;
   const normed = result.mapMax > 0 ? result.map.map((v) => v / result.mapMax) : result.map;
   const map = upscaleNearest(seismic(normed, lr.width, lr.height), scale);
-  const upLr = resizeBicubic(lr, result.srWidth, result.srHeight);
-  const upRgb: Rgb = { width: upLr.width, height: upLr.height, data: toRgbBytes(upLr) };
+  // Bicubic upscale of the LR picture in 8 bits, as resizeBicubic does before it divides by 255.
+  const upRgb: Rgb = {
+    width: result.srWidth,
+    height: result.srHeight,
+    data: resizeBicubic8(toRgbBytes(lr), lr.width, lr.height, result.srWidth, result.srHeight),
+  };
   const blended = outline(blend(map, upRgb, 0.5), x, y, w, h);
   const sr: Rgb = { width: result.srWidth, height: result.srHeight, data: toRgbBytes({ width: result.srWidth, height: result.srHeight, data: result.sr }) };
-  const base = images.hr ? { width: images.hr.width, height: images.hr.height, data: toRgbBytes(images.hr) } : { ...upRgb, data: upRgb.data.slice() };
+  const base = images.hr ? { width: images.hr.width, height: images.hr.height, data: toRgbBytes(images.hr) } : clonePicture(upRgb);
   const figure = sideBySide([outline(base, x, y, w, h), map, blended, sr], 4);
   return { map, blend: blended, sr, figure };
 }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { sizeOf } from '../../graph/params.js';
 
 /** A Keras layer as the layers-model JSON stores it. */
 export interface KerasLayer {
@@ -103,7 +104,7 @@ export function decodeGroup(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
   for (const spec of specs) {
-    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(spec.shape);
     const stored = spec.quantization?.dtype ?? spec.dtype;
     const width = BYTES[stored];
     if (width === undefined) {

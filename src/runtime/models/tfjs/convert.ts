@@ -95,6 +95,17 @@ function pair(v: unknown, what: string, layer: string): [number, number] {
   throw new TfjsFormatError(`layer ${layer}: ${what} must be a number or a pair, got ${JSON.stringify(v)}`);
 }
 
+/** Keras' 2D padding/cropping (n, [h, w] or [[top, bottom], [left, right]]) as [top, bottom, left, right]. */
+function sides(v: unknown, what: string, layer: string): [number, number, number, number] {
+  if (typeof v === 'number') return [v, v, v, v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return [v[0], v[0], v[1], v[1]];
+  if (Array.isArray(v)) {
+    const [[t, b], [l, r]] = v as [[number, number], [number, number]];
+    return [t, b, l, r];
+  }
+  throw new TfjsFormatError(`layer ${layer}: ${what} ${JSON.stringify(v)} is not understood`);
+}
+
 /** NHWC axis (Keras, may be negative) -> NCHW axis. */
 function nchwAxis(axis: number, layer: string): number {
   const a = axis < 0 ? axis + 4 : axis;
@@ -373,24 +384,14 @@ const RULES: Record<string, Rule> = {
   },
 
   ZeroPadding2D: (ctx) => {
-    const p = ctx.layer.config.padding ?? 1;
-    let t: number, bo: number, l: number, r: number;
-    if (typeof p === 'number') [t, bo, l, r] = [p, p, p, p];
-    else if (Array.isArray(p) && p.every((v) => typeof v === 'number')) [t, bo, l, r] = [p[0], p[0], p[1], p[1]];
-    else if (Array.isArray(p)) [[t, bo], [l, r]] = p as [[number, number], [number, number]];
-    else throw new TfjsFormatError(`layer ${ctx.name}: padding ${JSON.stringify(p)} is not understood`);
+    const [t, bo, l, r] = sides(ctx.layer.config.padding ?? 1, 'padding', ctx.name);
     const pads = ctx.b.init(`${ctx.name}/pads`, [8], BigInt64Array.from([0, 0, t, l, 0, 0, bo, r].map(BigInt)));
     ctx.b.node(ctx.name, 'Pad', [ctx.inputs[0], pads], [ctx.out], { mode: 'constant' });
     return { ...same(ctx), exact: false };
   },
 
   Cropping2D: (ctx) => {
-    const c = ctx.layer.config.cropping ?? 0;
-    let t: number, bo: number, l: number, r: number;
-    if (typeof c === 'number') [t, bo, l, r] = [c, c, c, c];
-    else if (Array.isArray(c) && c.every((v) => typeof v === 'number')) [t, bo, l, r] = [c[0], c[0], c[1], c[1]];
-    else if (Array.isArray(c)) [[t, bo], [l, r]] = c as [[number, number], [number, number]];
-    else throw new TfjsFormatError(`layer ${ctx.name}: cropping ${JSON.stringify(c)} is not understood`);
+    const [t, bo, l, r] = sides(ctx.layer.config.cropping ?? 0, 'cropping', ctx.name);
     const big = 2n ** 62n;
     const b = ctx.b;
     const starts = b.init(`${ctx.name}/starts`, [2], BigInt64Array.of(BigInt(t), BigInt(l)));
