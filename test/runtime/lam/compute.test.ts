@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   autoBatch,
   checkWindow,
+  PROBE_MIN_REMAINING_MS,
   PROBE_WARMUP_RUNS,
   computeLam,
   CropMismatch,
@@ -140,7 +141,7 @@ describe('computeLam on an exactly differentiable network', () => {
     const chosen: number[] = [];
     for (const delayMs of [() => 30, (b: number) => (b === 1 ? 30 : 60 * b)]) {
       const net = nearestNet({ delayMs });
-      const auto = await computeLam(net, lr, 2, { ...long, batch: 'auto', maxBatch: 4 });
+      const auto = await computeLam(net, lr, 2, { ...long, batch: 'auto', maxBatch: 4, probeMinRemainingMs: 0 });
       chosen.push(auto.batch);
       const probe = auto.batchProbe!;
       expect(Object.keys(probe)).toEqual(['1', '4']);
@@ -160,6 +161,18 @@ describe('computeLam on an exactly differentiable network', () => {
     console.log('batch=auto chose', chosen, '(likely [4, 1])');
   });
 
+  it('batch=auto stays at batch 1 when the remaining work is too short for a probe to pay', async () => {
+    const long = { ...base, path: { ...base.path, steps: 30 } };
+    // 28 points left after batch 1's three runs, at 30 ms each: 840 ms, under the 10 s default.
+    const net = nearestNet({ delayMs: () => 30 });
+    const auto = await computeLam(net, lr, 2, { ...long, batch: 'auto', maxBatch: 4 });
+    expect(PROBE_MIN_REMAINING_MS).toBe(10_000);
+    expect(auto.batch).toBe(1);
+    expect(Object.keys(auto.batchProbe!)).toEqual(['1']);
+    expect(net.built).toEqual([1]);
+    expect(net.calls).toEqual(Array(31).fill(1));
+  });
+
   it('batch=auto skips the probe on a short path or a pinned batch axis; a given batch is kept', async () => {
     const short = nearestNet();
     // 11 points: a probe of batch 8 needs 35, so no probe; stepBatch(11, 8) = 6
@@ -171,7 +184,7 @@ describe('computeLam on an exactly differentiable network', () => {
     const one = await computeLam(nearestNet(), lr, 2, long);
     const warnings: string[] = [];
     const pinned = nearestNet({ maxBatch: 1 });
-    const p = await computeLam(pinned, lr, 2, { ...long, batch: 'auto', maxBatch: 4, warn: (m) => warnings.push(m) });
+    const p = await computeLam(pinned, lr, 2, { ...long, batch: 'auto', maxBatch: 4, probeMinRemainingMs: 0, warn: (m) => warnings.push(m) });
     expect(p.batch).toBe(1);
     expect(p.batchProbe).toBeUndefined();
     expect(pinned.calls).toEqual(Array(31).fill(1));

@@ -51,6 +51,8 @@ export interface LamOptions {
   batch: 'auto' | number;
   /** Largest batch 'auto' may pick (memory); default 8. */
   maxBatch?: number;
+  /** 'auto' tries batch B only when the remaining batch-1 work is at least this long (ms). */
+  probeMinRemainingMs?: number;
   /** Run on an LR crop around the window when the network allows it (see crop.ts). */
   crop?: CropPlan;
   progress?: (done: number, total: number, label?: string) => void;
@@ -118,6 +120,13 @@ export function stepBatch(points: number, max: number): number {
  * 545, 529, then 418 ms at batch 7), and by different shares, so a second run would mislead.
  */
 export const PROBE_WARMUP_RUNS = 2;
+
+/**
+ * Batching saves at most a few tens of percent per point, while trying batch B costs a session
+ * and its slow warm-up runs (about a second on two cores): below this much remaining batch-1
+ * work the probe cannot pay for itself, and the path stays at batch 1.
+ */
+export const PROBE_MIN_REMAINING_MS = 10_000;
 
 /**
  * What batch 'auto' does with `points` path points when at most `max` fit: `probe` is the batch
@@ -356,10 +365,14 @@ export async function computeLam(
       next = warm + 1;
       batch = 1;
       let wide: StepProgram | undefined;
-      try {
-        wide = await build(b);
-      } catch (e) {
-        pinnedBatch(e);
+      if (msOne * (points.length - next) < (opts.probeMinRemainingMs ?? PROBE_MIN_REMAINING_MS)) {
+        batchProbe = { '1': msOne };
+      } else {
+        try {
+          wide = await build(b);
+        } catch (e) {
+          pinnedBatch(e);
+        }
       }
       if (wide) {
         let msWide: number;

@@ -27,6 +27,8 @@ export interface LamParams {
   batch: 'auto' | number;
   /** Run on an LR crop around the window when the network allows it (checked, else full). */
   crop: 'auto' | 'off';
+  /** See LamOptions.probeMinRemainingMs (not a study parameter: tests and benchmarks set it). */
+  probeMinRemainingMs?: number;
 }
 
 const PATHS: PathKind[] = ['progressive-blur', 'linear', 'blur-linear'];
@@ -153,6 +155,7 @@ export async function runLam(
       detector: params.detector,
       batch: params.batch,
       maxBatch: params.batch === 'auto' ? maxBatchFor(model, [3, c ? c.h : lr.height, c ? c.w : lr.width]) : undefined,
+      probeMinRemainingMs: params.probeMinRemainingMs,
       crop: c,
       progress: ctx.progress,
       warn: ctx.warn,
