@@ -299,7 +299,9 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
           st.error = `cannot copy the cached result to the output folder: ${errorMessage(e)}`;
         }
         st.seconds = (performance.now() - tStart) / 1000;
-        sink.log(st.status === 'cached' ? `cached  ${nodeTitle(node)}` : `${nodeTitle(node)}: error: ${st.error}`);
+        // Loaders (not cached on disk) say nothing here: they print 'ran' if a node needs them.
+        if (st.status !== 'cached') sink.log(`${nodeTitle(node)}: error: ${st.error}`);
+        else if (st.kernel.cache) sink.log(`cached  ${nodeTitle(node)}`);
         return;
       }
     }
