@@ -1,9 +1,8 @@
 // Shared pieces of the gradient tests: seeded random tensors, ONNX Runtime runs of IR graphs,
 // and central finite differences in float64 through the reference evaluator.
 
-import * as ort from 'onnxruntime-node';
+import { outputData, runOnnx } from '../../helpers/ort.js';
 import type { Graph, TensorData } from '../../../src/runtime/graph/ir.js';
-import { encodeModel } from '../../../src/runtime/onnx/index.js';
 import { evaluate, type F64 } from '../../../src/runtime/reference/index.js';
 
 /** mulberry32: small, seeded, good enough for test data. */
@@ -36,22 +35,7 @@ export function floats(values: number[], dims = [values.length]): TensorData {
 
 /** Runs a graph in ONNX Runtime (CPU, float32) and returns the named outputs. */
 export async function runOrt(graph: Graph, feeds: Record<string, TensorData>, threads = 1): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(encodeModel(graph), {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    extra: { session: { 'intra_op.allow_spinning': '0' } },
-  });
-  try {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor('float32', Float32Array.from(v.data as Float32Array), v.dims);
-    const res = await session.run(ortFeeds);
-    const out: Record<string, Float32Array> = {};
-    for (const [k, v] of Object.entries(res)) out[k] = v.data as Float32Array;
-    return out;
-  } finally {
-    await session.release();
-  }
+  return outputData(await runOnnx(graph, feeds, { threads }));
 }
 
 /** Sum of `value` over all elements (the tests' objectives are per-element sums). */

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { outputData, runOnnx } from '../../helpers/ort.js';
 import { PNG } from 'pngjs';
 import type { TensorData } from '../../../src/runtime/graph/ir.js';
 
@@ -35,17 +35,7 @@ export function readPngBytes(file: string): { width: number; height: number; chw
 
 /** Run model bytes once in ONNX Runtime (CPU), returning the float32 outputs. */
 export async function runOrt(bytes: Uint8Array, feeds: Record<string, TensorData>): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 2 });
-  try {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(t.dtype, t.data as Float32Array, t.dims);
-    const res = await session.run(ortFeeds);
-    const out: Record<string, Float32Array> = {};
-    for (const [k, t] of Object.entries(res)) out[k] = t.data as Float32Array;
-    return out;
-  } finally {
-    await session.release();
-  }
+  return outputData(await runOnnx(bytes, feeds, { threads: 2 }));
 }
 
 /** The reference's conversion: clamp to 0..1, x255, truncate. */

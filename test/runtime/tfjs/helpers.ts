@@ -5,9 +5,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
+import { runOnnx } from '../../helpers/ort.js';
 import type { Graph } from '../../../src/runtime/graph/ir.js';
-import { encodeModel } from '../../../src/runtime/onnx/codec.js';
 import type { WeightsGroup } from '../../../src/runtime/models/tfjs/index.js';
 
 export { tf };
@@ -95,17 +94,8 @@ export async function runOrt(
   input: Float32Array,
   dims: number[],
 ): Promise<{ data: Float32Array; dims: number[] }> {
-  const session = await ort.InferenceSession.create(encodeModel(graph), {
-    intraOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
-  try {
-    const out = await session.run({ [graph.inputs[0].name]: new ort.Tensor('float32', input, dims) });
-    const t = out[graph.outputs[0].name];
-    return { data: t.data as Float32Array, dims: [...t.dims] };
-  } finally {
-    await session.release();
-  }
+  const out = await runOnnx(graph, { [graph.inputs[0].name]: { dtype: 'float32', dims, data: input } });
+  return out[graph.outputs[0].name];
 }
 
 /** NHWC -> NCHW for a batch of images. */
