@@ -22,7 +22,7 @@ export interface SourceSpan {
 export interface PlanNode {
   /** Unique in the plan, e.g. 'model:slim', 'image:chelsea', 'lr:chelsea@x4', 'lam:edge#model=slim'. */
   id: string;
-  /** Kernel kind: 'model' | 'image' | 'derive-lr' | 'dataset' | 'lam' | 'table' | 'report' | ... */
+  /** NodeRunner kind: 'model' | 'image' | 'derive-lr' | 'dataset' | 'lam' | 'table' | 'report' | ... */
   kind: string;
   /** The statement's name (the family's name for sweeps); absent for implicit nodes. */
   statement?: string;

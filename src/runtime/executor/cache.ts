@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile, constants as fsConstants } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
-import type { Kernel } from './kernel.js';
+import type { NodeRunner } from '../runner.js';
 
 /** Bump when the entry layout or the key derivation changes: old entries are then ignored. */
 const CACHE_FORMAT = 1;
@@ -30,7 +30,7 @@ export interface CacheEntry {
  * Cache keys: the plan's key of a node, what its kernel adds, and the keys of the nodes it
  * needs, so a change anywhere upstream reaches every dependent whatever the compiler hashed.
  */
-export function effectiveKeys(order: PlanNode[], plan: Plan, kernelFor: (kind: string) => Kernel | undefined): Map<string, string> {
+export function effectiveKeys(order: PlanNode[], plan: Plan, kernelFor: (kind: string) => NodeRunner | undefined): Map<string, string> {
   const keys = new Map<string, string>();
   for (const node of order) {
     const h = createHash('sha256');

@@ -14,7 +14,7 @@ import '../kernels/index.js';
 import { getKernel } from '../kernels/registry.js';
 import { ResultCache, checkRelative, copyOut, effectiveKeys, materialise, type CacheEntry } from './cache.js';
 import { namedNodes, selectNodes, topologicalOrder } from './graph.js';
-import type { Kernel, KernelContext, KernelResult } from './kernel.js';
+import type { NodeRunner, RunContext, NodeResult } from '../runner.js';
 import { lockNode, lockPath, lockText, portable, readLock, writeLock, type LockDocument, type LockNode, type NodeStatus } from './lock.js';
 import { barProgress, formatSeconds, lineProgress, type ProgressSink } from './progress.js';
 import { engineVersions } from './versions.js';
@@ -37,8 +37,8 @@ export interface ExecuteOptions {
   log?: (line: string) => void;
   /** 'auto' (default): bars on a terminal unless json or log is given; 'lines'; 'none'. */
   progress?: 'auto' | 'bars' | 'lines' | 'none';
-  /** Kernel lookup (default: the registry). */
-  kernels?: (kind: string) => Kernel | undefined;
+  /** NodeRunner lookup (default: the registry). */
+  kernels?: (kind: string) => NodeRunner | undefined;
   /** Lock file path (default: beside the study); false writes none. */
   lockFile?: string | false;
 }
@@ -78,10 +78,10 @@ export interface RunSummary {
 
 interface NodeState {
   node: PlanNode;
-  kernel?: Kernel;
+  kernel?: NodeRunner;
   key: string;
   status?: NodeStatus;
-  result?: KernelResult;
+  result?: NodeResult;
   /** True once `result.value` comes from a run in this process. */
   valueReady: boolean;
   seconds: number;
@@ -186,9 +186,9 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     const kernel = st.kernel!;
     const progress = sink.begin(title);
     const pending = await cache.begin(st.key);
-    const deps: Record<string, KernelResult> = {};
+    const deps: Record<string, NodeResult> = {};
     for (const [role, depId] of Object.entries(node.deps)) deps[role] = states.get(depId)!.result!;
-    const ctx: KernelContext = {
+    const ctx: RunContext = {
       plan,
       node,
       deps,

@@ -2,7 +2,7 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
-import type { Kernel } from '../executor/kernel.js';
+import type { NodeRunner } from '../runner.js';
 import { globToRegExp } from './glob.js';
 import { optionalString } from './params.js';
 
@@ -39,7 +39,7 @@ export function listDataset(dir: string, glob: string): DatasetValue {
   return { dir, files: images.map((n) => join(dir, n)) };
 }
 
-export const datasetKernel: Kernel = {
+export const datasetKernel: NodeRunner = {
   kind: 'dataset',
   cache: false,
   async run({ node }) {

@@ -2,7 +2,7 @@
 // scale and downscaled as Pillow does (LAM's preparation), or the LR image the study gives.
 
 import type { LoadedModel } from '../api.js';
-import type { Kernel } from '../executor/kernel.js';
+import type { NodeRunner } from '../runner.js';
 import { cropToScale, deriveLr, type Image } from '../image/index.js';
 import type { ImageValue } from './image.js';
 import { optionalNumber } from './params.js';
@@ -14,7 +14,7 @@ export interface LrPair {
   scale: number;
 }
 
-export const deriveLrKernel: Kernel = {
+export const deriveLrKernel: NodeRunner = {
   kind: 'derive-lr',
   cache: false,
   async run({ node, deps }) {

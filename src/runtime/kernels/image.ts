@@ -1,7 +1,7 @@
 // `image` statements: read the HR picture (or a given LR one); LR derivation is its own node.
 
 import { readImage, type Image } from '../image/index.js';
-import type { Kernel } from '../executor/kernel.js';
+import type { NodeRunner } from '../runner.js';
 import { optionalString } from './params.js';
 
 /** The value of an `image` node: the HR image, the given LR image, or both. */
@@ -10,7 +10,7 @@ export interface ImageValue {
   lr?: Image;
 }
 
-export const imageKernel: Kernel = {
+export const imageKernel: NodeRunner = {
   kind: 'image',
   cache: false,
   async run({ node }) {

@@ -2,11 +2,11 @@
 // analyses, so the loaded graph is kept in memory only; its facts go to the lock file.
 
 import type { ModelSpec } from '../api.js';
-import type { Kernel } from '../executor/kernel.js';
+import type { NodeRunner } from '../runner.js';
 import { loadModel } from '../models/index.js';
 import { optionalNumber, optionalString } from './params.js';
 
-export const modelKernel: Kernel = {
+export const modelKernel: NodeRunner = {
   kind: 'model',
   cache: false,
   async run({ node }) {

@@ -6,12 +6,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
-import type { Kernel, KernelContext, KernelResult } from '../executor/kernel.js';
+import type { NodeRunner, RunContext, NodeResult } from '../runner.js';
 import { barChart, xml as esc } from '../render/bar-chart.js';
 import { optionalString, valueText } from './params.js';
 import { formatCell, readTable, type TableData } from './table.js';
 
-export const reportKernel: Kernel = {
+export const reportKernel: NodeRunner = {
   kind: 'report',
   cache: true,
   // The page shows the study's text, so a new comment must give a new page.
@@ -42,17 +42,17 @@ function countFigures(html: string): number {
 
 interface Part {
   node: PlanNode;
-  result: KernelResult;
+  result: NodeResult;
 }
 
 /** The PNG figures of a run: its `figure*.png` files, or every PNG when it has none of those. */
-export function figuresOf(result: KernelResult): string[] {
+export function figuresOf(result: NodeResult): string[] {
   const pngs = result.files.filter((f) => f.toLowerCase().endsWith('.png'));
   const figures = pngs.filter((f) => /^figure[^/]*\.png$/i.test(f.split('/').pop()!));
   return figures.length ? figures : pngs;
 }
 
-export function renderReport(ctx: KernelContext): string {
+export function renderReport(ctx: RunContext): string {
   const { plan, node } = ctx;
   const index = new Map(plan.nodes.map((n, i) => [n.id, i]));
   const byId = new Map(plan.nodes.map((n) => [n.id, n]));
@@ -151,7 +151,7 @@ function runLabel(run: PlanNode): string {
 }
 
 /** The run's scalar results, e.g. `di 12.34 · gini 0.8765 · seconds 3.21`. */
-function captionOf(result: KernelResult): string {
+function captionOf(result: NodeResult): string {
   const facts = Object.entries(result.summary)
     .filter(([, v]) => typeof v === 'number')
     .slice(0, 8)

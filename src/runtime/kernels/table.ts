@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlanNode, ResolvedValue } from '../../compiler/plan.js';
-import type { Kernel, KernelContext, KernelResult } from '../executor/kernel.js';
+import type { NodeRunner, RunContext, NodeResult } from '../runner.js';
 import { refName, valueText } from './params.js';
 
 export type Cell = string | number | boolean | null;
@@ -19,7 +19,7 @@ export interface TableData {
 /** Columns when the study names none: the swept parameters, then the runs' numeric results. */
 const PREFERRED = ['model', 'image', 'window', 'di', 'gini', 'psnr', 'seconds'];
 
-export const tableKernel: Kernel = {
+export const tableKernel: NodeRunner = {
   kind: 'table',
   cache: true,
   async run(ctx) {
@@ -54,10 +54,10 @@ export function rowRoles(deps: Record<string, string>): string[] {
   return (rows.length ? rows : roles).sort((a, b) => num(a) - num(b) || a.localeCompare(b));
 }
 
-export function buildTable(ctx: KernelContext): TableData {
+export function buildTable(ctx: RunContext): TableData {
   const { plan, node } = ctx;
   const byId = new Map(plan.nodes.map((n) => [n.id, n]));
-  const rows: { node: PlanNode; result: KernelResult }[] = rowRoles(node.deps).map((role) => ({
+  const rows: { node: PlanNode; result: NodeResult }[] = rowRoles(node.deps).map((role) => ({
     node: byId.get(node.deps[role])!,
     result: ctx.deps[role],
   }));
@@ -78,7 +78,7 @@ function columnNames(v: ResolvedValue | undefined): string[] | undefined {
   return list.map((c) => refName(c) ?? valueText(c));
 }
 
-function defaultColumns(rows: { node: PlanNode; result: KernelResult }[]): string[] {
+function defaultColumns(rows: { node: PlanNode; result: NodeResult }[]): string[] {
   const cols: string[] = [];
   const add = (c: string) => {
     if (!cols.includes(c)) cols.push(c);
@@ -95,7 +95,7 @@ function defaultColumns(rows: { node: PlanNode; result: KernelResult }[]): strin
 }
 
 /** The summary of the model an analysis run used (through its `model` dependency). */
-function modelSummary(run: PlanNode, ctx: KernelContext): Record<string, unknown> | undefined {
+function modelSummary(run: PlanNode, ctx: RunContext): Record<string, unknown> | undefined {
   const byKind = Object.values(run.deps).find((id) => ctx.plan.nodes.find((n) => n.id === id)?.kind === 'model');
   const id = run.deps.model ?? byKind;
   return id ? ctx.lookup?.(id)?.summary : undefined;
@@ -104,7 +104,7 @@ function modelSummary(run: PlanNode, ctx: KernelContext): Record<string, unknown
 const camel = (s: string) => s.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const snake = (s: string) => s.replace(/-/g, '_');
 
-function cell(col: string, run: PlanNode, result: KernelResult, model: Record<string, unknown> | undefined): Cell {
+function cell(col: string, run: PlanNode, result: NodeResult, model: Record<string, unknown> | undefined): Cell {
   switch (col) {
     case 'run':
       return run.runId;

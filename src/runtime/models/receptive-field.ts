@@ -126,7 +126,7 @@ export interface ReceptiveReach {
 /**
  * Receptive-field diameter in input pixels (the larger of height and width) of the first
  * output, or undefined when the graph has an operator this analysis does not model or a
- * global operator. Kernel sizes and resize scales come from initializers and attributes, or
+ * global operator. NodeRunner sizes and resize scales come from initializers and attributes, or
  * from valueInfo when the graph is specialised.
  */
 export function receptiveField(graph: Graph): number | undefined {

@@ -77,7 +77,7 @@ export const CATALOGUE_WITH_CALLS: Catalogue = {
               doc: 'Gaussian blur.',
               args: {
                 sigma: { type: { type: 'number', min: 0 }, doc: 'Blur sigma.', required: true },
-                size: { type: { type: 'int', min: 1, odd: true }, doc: 'Kernel size.', default: 21 },
+                size: { type: { type: 'int', min: 1, odd: true }, doc: 'NodeRunner size.', default: 21 },
               },
             },
             noise: { doc: 'Gaussian noise.', args: { sigma: { type: { type: 'number', min: 0 }, doc: 'Noise sigma (0..255).', default: 25 } } },

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { executePlan, type RunSummary } from '../../../src/runtime/executor/index.js';
-import type { Kernel } from '../../../src/runtime/executor/kernel.js';
+import type { NodeRunner } from '../../../src/runtime/runner.js';
 import { registerKernel } from '../../../src/runtime/kernels/registry.js';
 import type { Plan } from '../../../src/compiler/plan.js';
 import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from './helpers.js';
@@ -18,7 +18,7 @@ afterAll(removeTempStudies);
 const runs: string[] = [];
 const failing = new Set<string>();
 
-const readKernel: Kernel = {
+const readKernel: NodeRunner = {
   kind: 't-read',
   cache: false,
   async run({ node }) {
@@ -28,7 +28,7 @@ const readKernel: Kernel = {
   },
 };
 
-const squareKernel: Kernel = {
+const squareKernel: NodeRunner = {
   kind: 't-square',
   cache: true,
   async run({ node, deps, runDir, progress }) {
@@ -44,7 +44,7 @@ const squareKernel: Kernel = {
   },
 };
 
-const sumKernel: Kernel = {
+const sumKernel: NodeRunner = {
   kind: 't-sum',
   cache: true,
   async run({ node, deps, runDir }) {

@@ -6,10 +6,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../../../src/compiler/plan.js';
 import { executePlan } from '../../../src/runtime/executor/index.js';
-import type { Kernel } from '../../../src/runtime/executor/kernel.js';
+import type { NodeRunner } from '../../../src/runtime/runner.js';
 import { makePlan } from './helpers.js';
 
-export const killKernels: Kernel[] = [
+export const killKernels: NodeRunner[] = [
   {
     kind: 't-first',
     cache: true,
@@ -40,7 +40,7 @@ export function killPlan(dir: string): Plan {
   ]);
 }
 
-export function killKernel(kind: string): Kernel | undefined {
+export function killKernel(kind: string): NodeRunner | undefined {
   return killKernels.find((k) => k.kind === kind);
 }
 

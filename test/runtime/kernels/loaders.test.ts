@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { executePlan } from '../../../src/runtime/executor/index.js';
-import type { Kernel } from '../../../src/runtime/executor/kernel.js';
+import type { NodeRunner } from '../../../src/runtime/runner.js';
 import { readImage, writePng, type Image } from '../../../src/runtime/image/index.js';
 import { getKernel } from '../../../src/runtime/kernels/index.js';
 import type { LrPair } from '../../../src/runtime/kernels/derive-lr.js';
@@ -19,7 +19,7 @@ afterAll(removeTempStudies);
 const shared = resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared');
 
 /** Captures the in-memory value a node hands to its dependents. */
-function probe(): { kernel: Kernel; values: Map<string, unknown> } {
+function probe(): { kernel: NodeRunner; values: Map<string, unknown> } {
   const values = new Map<string, unknown>();
   return {
     values,

@@ -10,7 +10,7 @@ import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { executePlan, type RunSummary } from '../../../src/runtime/executor/index.js';
 import type { LoadedModel } from '../../../src/runtime/api.js';
-import type { Kernel } from '../../../src/runtime/executor/kernel.js';
+import type { NodeRunner } from '../../../src/runtime/runner.js';
 import { writePng } from '../../../src/runtime/image/index.js';
 import { getKernel } from '../../../src/runtime/kernels/index.js';
 import type { LrPair } from '../../../src/runtime/kernels/derive-lr.js';
@@ -34,7 +34,7 @@ function windowMean(pair: LrPair, window: number[]): number {
   return s / (Math.max(1, Math.floor(h)) * Math.max(1, Math.floor(w)));
 }
 
-const analysisKernel: Kernel = {
+const analysisKernel: NodeRunner = {
   kind: 'lam',
   cache: true,
   async run({ node, deps, runDir }) {

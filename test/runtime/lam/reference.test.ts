@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanNode } from '../../../src/compiler/plan.js';
 import type { LoadedModel } from '../../../src/runtime/api.js';
-import type { KernelContext } from '../../../src/runtime/executor/kernel.js';
+import type { RunContext } from '../../../src/runtime/runner.js';
 import { deriveLr, readImage, readNpy, type Image } from '../../../src/runtime/image/index.js';
 import { checkOutputSize, cropFor, lamKernel, lamParams, runLam, type LamParams } from '../../../src/runtime/methods/lam/kernel.js';
 import { PROBE_MIN_REMAINING_MS, PROBE_WARMUP_RUNS } from '../../../src/runtime/methods/lam/compute.js';
@@ -82,7 +82,7 @@ for (const c of CASES) {
       ref = JSON.parse(readFileSync(path.join(lamRef, c.name, 'di.json'), 'utf8')) as RefDi;
       const { mkdirSync } = await import('node:fs');
       mkdirSync(runDir, { recursive: true });
-      const ctx: KernelContext = {
+      const ctx: RunContext = {
         plan: { studyFile: '', studyDir: '', outDir: tmp, study: { name: 't', device: 'cpu', seed: 0 }, nodes: [], lviVersion: 'test' },
         node: node(c),
         deps: {

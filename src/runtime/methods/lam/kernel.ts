@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { PlanNode } from '../../../compiler/plan.js';
 import type { LoadedModel } from '../../api.js';
 import { resolveDevice } from '../../engine/index.js';
-import type { Kernel, KernelContext, KernelResult } from '../../executor/kernel.js';
+import type { NodeRunner, RunContext, NodeResult } from '../../runner.js';
 import { resizeBicubic8, toRgbBytes, writeNpy, writeRgbPng, type Image } from '../../image/index.js';
 import type { LrPair } from '../../kernels/derive-lr.js';
 import { psnr } from '../../metrics/index.js';
@@ -133,7 +133,7 @@ export async function runLam(
   model: LoadedModel,
   images: { hr?: Image; lr: Image },
   params: LamParams,
-  ctx: Pick<KernelContext, 'device' | 'progress' | 'warn' | 'signal'> & { threads?: number },
+  ctx: Pick<RunContext, 'device' | 'progress' | 'warn' | 'signal'> & { threads?: number },
 ): Promise<LamRun> {
   const started = performance.now();
   const { lr } = images;
@@ -195,10 +195,10 @@ export function lamPictures(run: LamRun, images: { hr?: Image; lr: Image }, scal
   return { map, blend: blended, sr, figure };
 }
 
-export const lamKernel: Kernel = {
+export const lamKernel: NodeRunner = {
   kind: 'lam',
   cache: true,
-  async run(ctx: KernelContext): Promise<KernelResult> {
+  async run(ctx: RunContext): Promise<NodeResult> {
     const { node, deps, runDir } = ctx;
     const model = deps.model?.value as LoadedModel | undefined;
     const images = deps.image?.value as LrPair | undefined;

@@ -1,13 +1,13 @@
-// Node kernels plug into the executor through one registry keyed by plan-node kind.
+// The contract between the executor and the node runners (what runs one plan node).
 
-import type { Plan, PlanNode } from '../../compiler/plan.js';
-import type { Device } from '../api.js';
+import type { Plan, PlanNode } from '../compiler/plan.js';
+import type { Device } from './api.js';
 
-export interface KernelContext {
+export interface RunContext {
   plan: Plan;
   node: PlanNode;
   /** Results of the nodes in node.deps, by role. */
-  deps: Record<string, KernelResult>;
+  deps: Record<string, NodeResult>;
   /**
    * Folder for this run's files (created by the executor). It is a private temporary folder
    * that the executor moves into the cache and then copies to <out>/<statement>/<runId>/.
@@ -22,12 +22,12 @@ export interface KernelContext {
    * The result of any node already handled in this run: every transitive dependency is.
    * A table uses it to reach the model behind an analysis (parameter count, receptive field).
    */
-  lookup?(nodeId: string): KernelResult | undefined;
+  lookup?(nodeId: string): NodeResult | undefined;
   /** The lock-file facts as they stand now (versions, per-node keys, status, timings). */
   facts?(): Record<string, unknown>;
 }
 
-export interface KernelResult {
+export interface NodeResult {
   /**
    * In-memory value for downstream nodes in this process (e.g. a loaded model, an image).
    * Only kernels with `cache: false` can be relied on to provide one: a cached result has none.
@@ -43,14 +43,14 @@ export interface KernelResult {
   exports?: Record<string, string>;
 }
 
-export interface Kernel {
+export interface NodeRunner {
   kind: string;
   /**
    * Cheap kernels (loading) are recomputed instead of cached on disk: their summary is kept so
    * a rerun can skip them, but whenever a dependent runs they run again to provide `value`.
    */
   cache: boolean;
-  run(ctx: KernelContext): Promise<KernelResult>;
+  run(ctx: RunContext): Promise<NodeResult>;
   /** Extra content for the node's cache key beyond the plan's key (e.g. the study's text). */
   keyInputs?(plan: Plan, node: PlanNode): string;
 }
