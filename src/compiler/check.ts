@@ -18,7 +18,7 @@ import type { Param, Statement, Value } from './generated/ast.js';
 import { studyFolder, type ParsedStudy } from './parse.js';
 import { imageSize } from './image-size.js';
 import { closest } from './suggest.js';
-import { findZooEntry } from '../runtime/models/zoo-table.js';
+import { runKindCheck } from './kind-check.js';
 
 /** Paths with these extensions must hold an image the checker can read the size of. */
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -89,7 +89,7 @@ class Checker {
 
   constructor(
     private readonly parsed: ParsedStudy,
-    private readonly catalogue: Catalogue,
+    readonly catalogue: Catalogue,
     private readonly stat: (p: string) => { isDirectory: boolean } | undefined,
   ) {
     this.syntaxOffsets = parsed.diagnostics.map((d) => parsed.lines.offset(d.range.start));
@@ -148,7 +148,7 @@ class Checker {
     }
     // Pass 3: rules across parameters and statements, now that every statement is typed.
     for (const checked of statements) {
-      if (!this.hasSyntaxError(checked.node)) EXTRA_CHECKS[checked.kind]?.(checked, this);
+      if (!this.hasSyntaxError(checked.node)) runKindCheck(checked, this);
     }
     const symbols = new Map<string, CheckedStatement>();
     for (const [name, sym] of this.symbols) if (sym.statement) symbols.set(name, sym.statement);
@@ -567,87 +567,4 @@ export function defaultToResolved(d: import('../../grammar/catalogue.js').Defaul
   return d as ResolvedValue;
 }
 
-/** Rules that span parameters of one kind (kept next to the checker, keyed by kind). */
-const EXTRA_CHECKS: Record<string, (s: CheckedStatement, c: Checker) => void> = {
-  lam: checkWindowsFit,
-  model(s, c) {
-    // The zoo id carries the scale (esrgan-slim/x4); a different scale= is a contradiction.
-    const zoo = s.params.get('zoo')?.value;
-    const scale = s.params.get('scale');
-    if (typeof zoo === 'string' && scale && typeof scale.value === 'number') {
-      const fromId = zooScale(zoo);
-      if (fromId !== undefined && fromId !== scale.value) {
-        c.report('conflicting-params', `scale=${scale.value} contradicts the zoo id "${zoo}", which is a x${fromId} model`, c.nodeRange(scale.node));
-        s.broken = true;
-      }
-    }
-  },
-};
-
-/** A model statement's scale as the compiler will fill it in (scale=, the zoo id, or 4). */
-function modelScale(model: CheckedStatement | undefined): number | undefined {
-  if (!model || model.kind !== 'model') return undefined;
-  const given = model.params.get('scale')?.value;
-  if (typeof given === 'number') return given;
-  const zoo = model.params.get('zoo')?.value;
-  return typeof zoo === 'string' ? zooScale(zoo) : 4;
-}
-
-/**
- * A LAM window must lie inside the HR image as the model sees it: cropped at the top-left to a
- * multiple of the scale (for an LR-only image: the LR size times the scale).
- */
-function checkWindowsFit(s: CheckedStatement, c: Checker): void {
-  const windowParam = s.params.get('window');
-  if (!windowParam) return;
-  const list = (key: string) => {
-    const p = s.params.get(key);
-    return p ? (p.sweep ?? [p.value!]) : [];
-  };
-  const refName = (v: ResolvedValue) => (typeof v === 'object' && v !== null && 'ref' in v ? v.ref : undefined);
-  const models = list('model').map((v) => c.statement(refName(v)));
-  const images = list('image').map((v) => c.statement(refName(v)));
-  const windows = windowParam.sweep ?? [windowParam.value!];
-  const items = windowParam.sweep && windowParam.node.value.$type === 'ListLit' ? windowParam.node.value.items : [windowParam.node.value];
-  windows.forEach((w, i) => {
-    if (!Array.isArray(w) || w.length !== 4) return;
-    const [x, y, ww, wh] = w as number[];
-    for (const image of images) {
-      for (const model of models) {
-        const scale = modelScale(model);
-        const hr = image && scale ? hrSize(image, scale) : undefined;
-        if (!hr || (x + ww <= hr.width && y + wh <= hr.height)) continue;
-        c.report(
-          'out-of-range',
-          `lam window: (${w.join(',')}) reaches x=${x + ww}, y=${y + wh}, but image \`${image!.name}\` is ${hr.width}x${hr.height} HR pixels for the x${scale} model \`${model!.name}\``,
-          c.nodeRange(items[i]),
-          { data: { image: image!.name, model: model!.name, width: hr.width, height: hr.height } },
-        );
-        s.broken = true;
-        return; // one report per window is enough
-      }
-    }
-  });
-}
-
-function hrSize(image: CheckedStatement, scale: number): { width: number; height: number } | undefined {
-  const file = image.params.get('file')?.value;
-  const lr = image.params.get('lr')?.value;
-  if (typeof file === 'string') {
-    const size = imageSize(file);
-    return size && { width: size.width - (size.width % scale), height: size.height - (size.height % scale) };
-  }
-  if (typeof lr === 'string') {
-    const size = imageSize(lr);
-    return size && { width: size.width * scale, height: size.height * scale };
-  }
-  return undefined;
-}
-
-/** A zoo model's scale: its entry's, else the id's `/xN` suffix ('rdn/x4' -> 4). */
-export function zooScale(id: string): number | undefined {
-  const entry = findZooEntry(id);
-  if (entry) return entry.scale;
-  const m = /\/x([0-9]+)$/.exec(id);
-  return m ? Number(m[1]) : undefined;
-}
+export { zooScale } from '../../grammar/zoo-table.js';

@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { refKinds, type Catalogue, type ParamSpec, CATALOGUE } from '../../grammar/catalogue.js';
-import { checkStudy, defaultToResolved, zooScale, type CheckOptions, type CheckResult, type CheckedStatement } from './check.js';
+import { modelStatementScale } from './kind-check.js';
+import { checkStudy, defaultToResolved, type CheckOptions, type CheckResult, type CheckedStatement } from './check.js';
 import { makeDiagnostic, sortDiagnostics, type LviDiagnostic } from './diagnostics.js';
+import { datasetFiles } from './glob.js';
 import { parseStudy } from './parse.js';
 import type { Plan, PlanNode, ResolvedValue } from './plan.js';
 
@@ -87,12 +89,6 @@ export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** `*` and `?` wildcards over one folder's file names (no path separators). */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  return new RegExp(`^${body}$`);
-}
-
 /** A value as a short, filesystem-safe piece of a run id. */
 export function slug(v: ResolvedValue): string {
   let s: string;
@@ -141,7 +137,7 @@ class PlanBuilder {
       seed: (given('seed') as number | undefined) ?? Number(this.catalogue.study?.params.seed?.default ?? 0),
       out: outDir,
     };
-    this.ctx = { outDir, studyName: name };
+    this.ctx = { outDir, studyName: name, catalogue: this.catalogue, kindOf: (n) => this.check.symbols.get(n)?.kind };
 
     // Declarations first, then everything that refers to them (source order within each group).
     const ordered = [
@@ -169,7 +165,7 @@ class PlanBuilder {
     };
   }
 
-  private ctx = { outDir: '', studyName: '' };
+  private ctx: { outDir: string; studyName: string; catalogue: Catalogue; kindOf: (name: string) => string | undefined } = { outDir: '', studyName: '', catalogue: {}, kindOf: () => undefined };
 
   private hasRefs(st: CheckedStatement): boolean {
     return Object.values(st.spec.params).some((p) => isRefType(p)) || !!st.spec.collects;
@@ -236,7 +232,7 @@ class PlanBuilder {
       const start = st.node.$cstNode?.range.start ?? { line: 0, character: 0 };
       this.addNode({
         id,
-        kind: spec.kernel ?? st.kind,
+        kind: spec.runner ?? st.kind,
         statement: st.name,
         runId: run.runId,
         sweep,
@@ -246,7 +242,7 @@ class PlanBuilder {
         files,
         source: { file: this.check.parsed.file, line: start.line + 1, column: start.character + 1 },
         // Loading models, images and datasets only feeds the analyses.
-        implicit: ['model', 'image', 'dataset'].includes(spec.kernel ?? ''),
+        implicit: !!spec.loader,
       });
       ids.push(id);
     }
@@ -299,7 +295,8 @@ class PlanBuilder {
   private lowRes(image: CheckedStatement, modelRef: ResolvedValue | undefined): string {
     const imageId = this.runsOf.get(image.name)![0];
     const model = isRef(modelRef) ? this.byId.get(this.runsOf.get(modelRef.ref)?.[0] ?? '') : undefined;
-    const scale = typeof model?.params.scale === 'number' ? model.params.scale : 4;
+    const scale = model ? this.scaleOf(model) : undefined;
+    if (scale === undefined) throw new Error(`internal error: no scale for the model of image ${image.name}`);
     const id = `lr:${image.name}@x${scale}`;
     if (!this.byId.has(id)) {
       this.addNode({
@@ -317,18 +314,25 @@ class PlanBuilder {
     return id;
   }
 
+  /**
+   * The scale of a model node: its own (a `model` statement: filled in by DERIVED_DEFAULTS), or
+   * for a kind that makes a model from another (a `mask`), that model's.
+   */
+  private scaleOf(node: PlanNode, depth = 0): number | undefined {
+    if (typeof node.params.scale === 'number') return node.params.scale;
+    const spec = node.statement !== undefined ? this.check.symbols.get(node.statement)?.spec : undefined;
+    const from = spec?.modelFrom ? node.params[spec.modelFrom] : undefined;
+    const source = isRef(from) ? this.byId.get(this.runsOf.get(from.ref)?.[0] ?? '') : undefined;
+    return source && depth < 64 ? this.scaleOf(source, depth + 1) : undefined;
+  }
+
   private hashDirectory(st: CheckedStatement, key: string, dir: string, params: Record<string, ResolvedValue>, files: Record<string, string>): void {
     const glob = typeof params.glob === 'string' ? params.glob : '*';
-    const re = globToRegExp(glob);
-    let names: string[] = [];
+    let names: string[];
     try {
-      names = fs.readdirSync(dir).filter((n) => re.test(n) && fs.statSync(path.join(dir, n)).isFile()).sort();
+      names = datasetFiles(dir, glob);
     } catch (e) {
-      this.report(st, key, `cannot read folder ${dir}: ${(e as Error).message}`);
-      return;
-    }
-    if (names.length === 0) {
-      this.report(st, key, `no file in ${dir} matches ${JSON.stringify(glob)}`);
+      this.report(st, key, (e as Error).message);
       return;
     }
     for (const n of names) files[path.join(dir, n)] = this.hashFile(path.join(dir, n));
@@ -393,7 +397,6 @@ class PlanBuilder {
   }
 }
 
-/** Defaults that depend on other parameters or on the study (kept by kind, beside the compiler). */
 /**
  * The study's name and output folder, read off the check alone (no input file is hashed): the
  * study statement's name (else the file's name) and out= (else out/<name> beside the study).
@@ -413,10 +416,22 @@ export function defaultReportFile(outDir: string): string {
   return path.join(outDir, 'report.html');
 }
 
-const DERIVED_DEFAULTS: Record<string, (p: Record<string, ResolvedValue>, st: CheckedStatement, ctx: { outDir: string; studyName: string }) => void> = {
+/** Defaults that depend on other parameters or on the study (kept by kind, beside the compiler). */
+const DERIVED_DEFAULTS: Record<string, (p: Record<string, ResolvedValue>, st: CheckedStatement, ctx: { outDir: string; studyName: string; catalogue: Catalogue; kindOf: (name: string) => string | undefined }) => void> = {
   model(p) {
-    if (p.scale === undefined) p.scale = typeof p.zoo === 'string' ? zooScale(p.zoo) ?? 4 : 4;
+    if (p.scale === undefined) p.scale = modelStatementScale(p.scale, p.zoo);
     if (p.range === undefined && typeof p.file === 'string') p.range = 1;
+  },
+  table(p, _st, ctx) {
+    // The rows' kinds' own columns, in the order the rows name them.
+    if (p.columns !== undefined) return;
+    const rows = Array.isArray(p.rows) ? p.rows : [p.rows];
+    const columns: string[] = [];
+    for (const r of rows) {
+      const kind = isRef(r) ? ctx.kindOf(r.ref) : undefined;
+      for (const c of (kind && ctx.catalogue[kind]?.columns) || ['run']) if (!columns.includes(c)) columns.push(c);
+    }
+    p.columns = columns;
   },
   report(p, _st, ctx) {
     if (p.file === undefined) p.file = defaultReportFile(ctx.outDir);

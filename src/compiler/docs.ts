@@ -82,7 +82,7 @@ export function renderLanguageReference(catalogue: Catalogue = CATALOGUE): strin
     const notes = [naming];
     if (spec.single) notes.push('At most one per study.');
     for (const g of spec.oneOf ?? []) notes.push(`Give exactly one of ${g.map((k) => `\`${k}\``).join(', ')}.`);
-    notes.push(spec.kernel ? `Runs as plan node kind \`${spec.kernel}\`.` : 'Settings for the whole plan (no node of its own).');
+    notes.push(spec.runner ? `Runs as plan node kind \`${spec.runner}\`.` : 'Settings for the whole plan (no node of its own).');
     out.push(notes.join(' '), '');
     out.push('```lvi', spec.example, '```', '');
     out.push('| parameter | type | default | sweep | description |', '| --- | --- | --- | --- | --- |');

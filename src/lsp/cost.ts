@@ -8,19 +8,6 @@ import type { Environment } from './environment.js';
 import type { ModelSummary } from './model-summary.js';
 import { modelRefOf, statementNamed, stringParam, studyDir, type StudyView } from './study.js';
 
-/** Model passes one run of an analysis makes, from its parameters (defaults filled). */
-type PassCount = (params: Record<string, number | string | undefined>) => { forward: number; backward: number };
-
-/** Per analysis kind; a kind without an entry shows its runs only. */
-export const PASSES: Record<string, PassCount> = {
-  // One forward and one backward pass per path step, plus the forward of the baseline for the
-  // completeness check.
-  lam: (p) => {
-    const steps = Number(p.steps ?? 50);
-    return { forward: steps + 1, backward: steps };
-  },
-};
-
 /**
  * Sustained fp32 throughput assumed per device, for estimates only. CPU: about 45% of a
  * desktop's peak, as measured for ONNX Runtime on an EDSR conv net (DESIGN.md); GPUs: a
@@ -67,12 +54,14 @@ export function analysisCost(view: StudyView, st: Statement, env: Environment): 
     const v = given.get(key);
     params[key] = v && v.$type !== 'ListLit' ? scalar(v) : typeof p.default === 'number' || typeof p.default === 'string' ? p.default : undefined;
   }
-  const passes = PASSES[st.kind]?.(params) ?? { forward: 0, backward: 0 };
+  // Every analysis kind declares its cost in the catalogue (a test checks), so hover never
+  // shows a made-up zero.
+  if (!spec.cost) return undefined;
+  const passes = spec.cost(params);
   const studyDevice = statementsOfKind(view, 'study')[0]?.params?.find((p) => p?.key === 'device')?.value;
   let device = studyDevice?.$type === 'NameLit' ? studyDevice.name : env.device;
   if (device === 'auto') device = env.device === 'auto' ? 'cpu' : env.device;
   const cost: AnalysisCost = { runs, forwardPerRun: passes.forward, backwardPerRun: passes.backward, device };
-  if (!PASSES[st.kind]) return cost;
 
   // Time: the model's measured forward FLOPs per input pixel (lvi inspect's count), else
   // 2 x parameters per pixel as for a conv net at LR resolution; a backward pass ~ 2 forwards.

@@ -142,7 +142,7 @@ describe('sweeps', () => {
   test('a dataset hashes every matching file', () => {
     const set = p.nodes.find((n) => n.id === 'dataset:set')!;
     expect(Object.keys(set.files).map((f) => path.relative(filesDir, f))).toEqual([path.join('set', 'img0.png'), path.join('set', 'img1.png')]);
-    expect(set.params).toEqual({ dir: path.join(filesDir, 'set'), glob: '*.png' });
+    expect(set.params).toEqual({ dir: path.join(filesDir, 'set'), glob: '*.png', lr: false });
   });
 
   test('tables list the runs of every family they name, in order', () => {
@@ -157,7 +157,7 @@ describe('sweeps', () => {
     const catalogue: Catalogue = {
       probe: {
         doc: 'test kind',
-        kernel: 'probe',
+        runner: 'probe',
         name: 'optional',
         params: { label: { type: { type: 'string' }, doc: 'a label', sweep: true } },
         example: 'probe label=["a b", "a-b"]',
@@ -283,7 +283,7 @@ test('a new kind is one catalogue entry: refs, sweeps and calls compile without 
     ...CATALOGUE,
     faig: {
       doc: 'Filter attribution (test entry)',
-      kernel: 'faig',
+      runner: 'faig',
       name: 'required',
       analysis: true,
       params: {
@@ -305,7 +305,7 @@ test('a new kind is one catalogue entry: refs, sweeps and calls compile without 
     'model target zoo="esrgan-slim/x4"',
     'dataset set dir="../files/set"',
     'faig deblur baseline=base target=target data=set degradation=[blur(sigma=1), blur(sigma=2)]',
-    'table t rows=deblur columns=[model]',
+    'table t rows=deblur columns=[steps, run]',
   ].join('\n');
   const p = plan(text, undefined, { catalogue });
   const runs = p.nodes.filter((n) => n.kind === 'faig');

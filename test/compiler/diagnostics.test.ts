@@ -159,7 +159,7 @@ describe('types the current kinds do not use yet (a test catalogue)', () => {
   const catalogue: Catalogue = {
     probe: {
       doc: 'test kind',
-      kernel: 'probe',
+      runner: 'probe',
       name: 'optional',
       params: {
         share: { type: { type: 'percent', max: 50 }, doc: 'a share' },

@@ -10,7 +10,7 @@ function at(snippet: string) {
 }
 
 test('kind, name, key and value', () => {
-  expect(at('la<|>m e model=slim')).toMatchObject({ part: 'kind', statement: { kind: 'lam' }, kindSpec: { kernel: 'lam' } });
+  expect(at('la<|>m e model=slim')).toMatchObject({ part: 'kind', statement: { kind: 'lam' }, kindSpec: { runner: 'lam' } });
   expect(at('lam <|>e model=slim')).toMatchObject({ part: 'name' });
   const key = at('lam e mo<|>del=slim');
   expect(key).toMatchObject({ part: 'key', param: { key: 'model' }, paramSpec: { required: true } });

@@ -10,8 +10,7 @@ import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
 import type { Device } from '../api.js';
-import '../kernels/index.js';
-import { getKernel } from '../kernels/registry.js';
+import { loadRunners } from '../runners.js';
 import { ResultCache, checkRelative, copyOut, effectiveKeys, materialise, type CacheEntry } from './cache.js';
 import { namedNodes, selectNodes, topologicalOrder } from './graph.js';
 import type { NodeRunner, RunContext, NodeResult } from '../runner.js';
@@ -38,7 +37,7 @@ export interface ExecuteOptions {
   /** 'auto' (default): bars on a terminal unless json or log is given; 'lines'; 'none'. */
   progress?: 'auto' | 'bars' | 'lines' | 'none';
   /** NodeRunner lookup (default: the registry). */
-  kernels?: (kind: string) => NodeRunner | undefined;
+  kernels?: (kind: string) => NodeRunner | undefined; // default: the catalogue's runners (src/runtime/runners.ts)
   /** Lock file path (default: beside the study); false writes none. */
   lockFile?: string | false;
 }
@@ -97,7 +96,7 @@ interface NodeState {
 export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Promise<RunSummary> {
   const started = new Date();
   const t0 = performance.now();
-  const kernelFor = options.kernels ?? getKernel;
+  const kernelFor = options.kernels ?? (await loadRunners(plan.nodes.map((n) => n.kind)));
   const order = topologicalOrder(plan);
   const selected = selectNodes(plan, options.only);
   const forced = options.force ? namedNodes(plan, options.only) : new Set<string>();

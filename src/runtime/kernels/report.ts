@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
 import type { NodeRunner, RunContext, NodeResult } from '../runner.js';
+import { CATALOGUE } from '../../../grammar/catalogue.js';
 import { barChart, xml as esc } from '../render/bar-chart.js';
 import { optionalString, valueText } from './params.js';
 import { formatCell, readTable, type TableData } from './table.js';
@@ -34,7 +35,6 @@ function studyText(plan: Plan): { text: string; hash: string } {
 }
 
 /** Kinds that only load inputs: they have no figures of their own. */
-const LOADERS = new Set(['model', 'image', 'derive-lr', 'dataset']);
 
 function countFigures(html: string): number {
   return (html.match(/<img |<svg /g) ?? []).length;
@@ -60,7 +60,7 @@ export function renderReport(ctx: RunContext): string {
     .map(([role, id]) => ({ node: byId.get(id)!, result: ctx.deps[role] }))
     .sort((a, b) => index.get(a.node.id)! - index.get(b.node.id)!);
   const tables = parts.filter((p) => p.node.kind === 'table');
-  const analyses = parts.filter((p) => p.node.kind !== 'table' && !LOADERS.has(p.node.kind));
+  const analyses = parts.filter((p) => p.node.kind !== 'table' && !p.node.implicit);
   const facts = ctx.facts?.();
   const title = optionalString(node, 'title') ?? plan.study.name;
   const body: string[] = [];
@@ -159,14 +159,27 @@ function captionOf(result: NodeResult): string {
   return facts.join(' · ');
 }
 
-/** "DI vs network": a bar chart above every table with a `di` column (empty otherwise). */
+/** The result a table's chart shows: its first column that a kind declares as charted (DI for LAM). */
+export function chartedResult(columns: string[]): { key: string; reading: string } | undefined {
+  for (const c of columns) {
+    for (const spec of Object.values(CATALOGUE)) {
+      const r = spec.results?.[c];
+      if (r?.chart === 'bar') return { key: c, reading: r.reading ?? '' };
+    }
+  }
+  return undefined;
+}
+
+/** "DI vs network": a bar chart above every table with a charted column (empty otherwise). */
 function chartFigure(t: TableData, id: string): string {
-  const chart = barChart(t.columns, t.rows, { value: 'di', id });
+  const charted = chartedResult(t.columns);
+  if (!charted) return '';
+  const chart = barChart(t.columns, t.rows, { value: charted.key, id });
   if (!chart) return '';
   // The caption wraps at the chart's width instead of stretching the frame.
   return (
     `<figure class="chart" style="max-width:${chart.width}px">${chart.svg}` +
-    `<figcaption>${esc(chart.description)} A higher DI means the network draws on a wider area of the input.</figcaption></figure>`
+    `<figcaption>${esc(chart.description)} ${esc(charted.reading)}</figcaption></figure>`
   );
 }
 

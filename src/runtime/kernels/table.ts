@@ -16,8 +16,6 @@ export interface TableData {
   rows: Record<string, Cell>[];
 }
 
-/** Columns when the study names none: the swept parameters, then the runs' numeric results. */
-const PREFERRED = ['model', 'image', 'window', 'di', 'gini', 'psnr', 'seconds'];
 
 export const tableKernel: NodeRunner = {
   kind: 'table',
@@ -62,7 +60,9 @@ export function buildTable(ctx: RunContext): TableData {
     result: ctx.deps[role],
   }));
   if (rows.length === 0) throw new Error(`table '${node.statement ?? node.id}' has no rows: give rows=NAME or rows=[A, B]`);
-  const columns = columnNames(node.params.columns) ?? defaultColumns(rows);
+  // The compiler fills columns= from the rows' kinds when the study names none.
+  const columns = columnNames(node.params.columns);
+  if (!columns) throw new Error(`table '${node.statement ?? node.id}' has no columns (the plan should name them)`);
   const data = rows.map(({ node: run, result }) => {
     const model = modelSummary(run, ctx);
     const row: Record<string, Cell> = {};
@@ -76,22 +76,6 @@ function columnNames(v: ResolvedValue | undefined): string[] | undefined {
   if (v === undefined) return undefined;
   const list = Array.isArray(v) ? v : [v];
   return list.map((c) => refName(c) ?? valueText(c));
-}
-
-function defaultColumns(rows: { node: PlanNode; result: NodeResult }[]): string[] {
-  const cols: string[] = [];
-  const add = (c: string) => {
-    if (!cols.includes(c)) cols.push(c);
-  };
-  for (const { node } of rows) Object.keys(node.sweep).forEach(add);
-  const numeric = new Set<string>();
-  for (const { result } of rows) {
-    for (const [k, v] of Object.entries(result.summary)) if (typeof v === 'number') numeric.add(k);
-  }
-  for (const c of PREFERRED) if (numeric.has(c)) add(c);
-  for (const c of numeric) add(c);
-  if (cols.length === 0) add('run');
-  return cols;
 }
 
 /** The summary of the model an analysis run used (through its `model` dependency). */

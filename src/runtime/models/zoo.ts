@@ -11,9 +11,9 @@ import type { LoadedModel } from '../api.js';
 import type { Graph, GraphNode } from '../graph/ir.js';
 import { receptiveField } from './receptive-field.js';
 import { importTfjsModel, type ImportedTfjsModel } from './tfjs/index.js';
-import { ZOO, type ZooEntry } from './zoo-table.js';
+import { ZOO, type ZooEntry } from '../../../grammar/zoo-table.js';
 
-export { ZOO, type ZooEntry } from './zoo-table.js';
+export { ZOO, type ZooEntry } from '../../../grammar/zoo-table.js';
 
 export interface ZooListing {
   id: string;

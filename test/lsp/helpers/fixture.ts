@@ -65,7 +65,7 @@ export const CATALOGUE_WITH_CALLS: Catalogue = {
   ...CATALOGUE,
   degrade: {
     doc: 'Test kind: degrades an image.',
-    kernel: 'degrade',
+    runner: 'degrade',
     name: 'required',
     params: {
       image: { type: { type: 'ref', kinds: ['image'] }, doc: 'The image.', required: true },
@@ -92,7 +92,7 @@ export const CATALOGUE_WITH_CALLS: Catalogue = {
   // As DDR's `features` will be: a layer of the referenced model.
   features: {
     doc: 'Test kind: deep features of a layer.',
-    kernel: 'features',
+    runner: 'features',
     name: 'required',
     params: {
       model: { type: { type: 'ref', kinds: ['model'] }, doc: 'The model.', required: true },

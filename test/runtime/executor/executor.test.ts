@@ -7,7 +7,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { executePlan, type RunSummary } from '../../../src/runtime/executor/index.js';
 import type { NodeRunner } from '../../../src/runtime/runner.js';
-import { registerKernel } from '../../../src/runtime/kernels/registry.js';
+import { registerRunner } from '../../../src/runtime/runners.js';
 import type { Plan } from '../../../src/compiler/plan.js';
 import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from './helpers.js';
 import { killKernel, killPlan } from './kill-fixture.js';
@@ -55,7 +55,7 @@ const sumKernel: NodeRunner = {
   },
 };
 
-for (const k of [readKernel, squareKernel, sumKernel]) registerKernel(k);
+for (const k of [readKernel, squareKernel, sumKernel]) registerRunner(k);
 
 const STUDY = `study "demo"
 sq x=[a, b]

@@ -8,10 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { executePlan } from '../../../src/runtime/executor/index.js';
 import type { NodeRunner } from '../../../src/runtime/runner.js';
 import { readImage, writePng, type Image } from '../../../src/runtime/image/index.js';
-import { getKernel } from '../../../src/runtime/kernels/index.js';
+import { loadRunners } from '../../../src/runtime/runners.js';
+
+const getKernel = await loadRunners();
 import type { LrPair } from '../../../src/runtime/kernels/derive-lr.js';
 import type { DatasetValue } from '../../../src/runtime/kernels/dataset.js';
-import { globToRegExp } from '../../../src/runtime/kernels/glob.js';
+import { globToRegExp } from '../../../src/compiler/glob.js';
 import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from '../executor/helpers.js';
 
 afterAll(removeTempStudies);

@@ -12,7 +12,9 @@ import { executePlan, type RunSummary } from '../../../src/runtime/executor/inde
 import type { LoadedModel } from '../../../src/runtime/api.js';
 import type { NodeRunner } from '../../../src/runtime/runner.js';
 import { writePng } from '../../../src/runtime/image/index.js';
-import { getKernel } from '../../../src/runtime/kernels/index.js';
+import { loadRunners } from '../../../src/runtime/runners.js';
+
+const getKernel = await loadRunners();
 import type { LrPair } from '../../../src/runtime/kernels/derive-lr.js';
 import { rowRoles, toCsv } from '../../../src/runtime/kernels/table.js';
 import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from '../executor/helpers.js';

@@ -267,3 +267,6 @@ export const lamKernel: NodeRunner = {
     };
   },
 };
+
+/** The runners of this method (grammar/kinds/lam.ts loads this module lazily). */
+export const runners = [lamKernel];

@@ -90,3 +90,11 @@ export const ZOO: ZooEntry[] = [
 export function findZooEntry(id: string): ZooEntry | undefined {
   return ZOO.find((e) => e.id === id);
 }
+
+/** A zoo model's scale: its entry's, else the id's `/xN` suffix ('rdn/x4' -> 4). */
+export function zooScale(id: string): number | undefined {
+  const entry = findZooEntry(id);
+  if (entry) return entry.scale;
+  const m = /\/x([0-9]+)$/.exec(id);
+  return m ? Number(m[1]) : undefined;
+}
