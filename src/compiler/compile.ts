@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { refKinds, type Catalogue, type ParamSpec, CATALOGUE } from '../../grammar/catalogue.js';
+import { refKinds, type Catalogue, type ParamSpec, type ParamType, CATALOGUE } from '../../grammar/catalogue.js';
 import { modelStatementScale } from './kind-check.js';
 import { checkStudy, defaultToResolved, type CheckOptions, type CheckResult, type CheckedStatement } from './check.js';
 import { makeDiagnostic, sortDiagnostics, type LviDiagnostic } from './diagnostics.js';
@@ -439,9 +439,10 @@ const DERIVED_DEFAULTS: Record<string, (p: Record<string, ResolvedValue>, st: Ch
   },
 };
 
+/** The parameter can hold references (directly, in a list, or as one alternative of a union). */
 function isRefType(p: ParamSpec): boolean {
-  const t = p.type;
-  return t.type === 'ref' || (t.type === 'list' && t.of.type === 'ref');
+  const holds = (t: ParamType): boolean => t.type === 'ref' || ((t.type === 'list') && holds(t.of)) || (t.type === 'union' && t.of.some(holds));
+  return holds(p.type);
 }
 
 function isRef(v: ResolvedValue | undefined): v is { ref: string; kind: string; node: string } {

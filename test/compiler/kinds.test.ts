@@ -155,3 +155,43 @@ function withColumns(c: Catalogue): Catalogue {
   const table = c.table!;
   return { ...c, table: { ...table, params: { ...table.params, columns: { ...table.params.columns!, type: { type: 'list', of: { type: 'enum', values: cols }, single: true, unique: true } } } } };
 }
+
+describe('degradations as values', () => {
+  test('calls, clean and LR datasets in one list; datasets become dependencies', async () => {
+    const { DEGRADATIONS } = await import('../../grammar/kinds/degradations.js');
+    const catalogue: Catalogue = {
+      ...CATALOGUE,
+      probe: {
+        doc: 'test kind',
+        runner: 'probe',
+        name: 'optional',
+        params: {
+          data: { type: { type: 'ref', kinds: ['dataset'] }, doc: 'HR images', required: true },
+          degradations: { type: DEGRADATIONS, doc: 'degradations', required: true },
+        },
+        example: 'probe data=d degradations=[clean]',
+      },
+    };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvi-deg-'));
+    const png = fs.readFileSync(path.join(corpusDir, 'files', 'hr.png'));
+    fs.mkdirSync(path.join(dir, 'hr'));
+    fs.mkdirSync(path.join(dir, 'lr'));
+    fs.writeFileSync(path.join(dir, 'hr', 'a.png'), png);
+    fs.writeFileSync(path.join(dir, 'lr', 'a.png'), png);
+    const text = ['dataset gt dir="hr"', 'dataset blurry dir="lr" lr=true', 'probe data=gt degradations=[clean, blur(sigma=2), noise(sigma=0.1), blurry]'].join('\n');
+    const r = compileText(text, path.join(dir, 's.lvi'), { catalogue });
+    expect(r.diagnostics).toEqual([]);
+    const node = r.plan!.nodes.find((n) => n.kind === 'probe')!;
+    expect(node.params.degradations).toEqual([
+      { call: 'clean', args: {} },
+      { call: 'blur', args: { sigma: 2, size: 21 } },
+      { call: 'noise', args: { sigma: 0.1 } },
+      { ref: 'blurry', kind: 'dataset', node: 'dataset:blurry' },
+    ]);
+    expect(node.deps).toEqual({ data: 'dataset:gt', 'degradations[0]': 'dataset:blurry' });
+    expect(r.plan!.nodes.find((n) => n.id === 'dataset:blurry')!.params.lr).toBe(true);
+    const bad = compileText(text.replace('blur(sigma=2)', 'blr(sigma=2)'), path.join(dir, 's.lvi'), { catalogue });
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(['unknown-value']);
+    expect(bad.diagnostics[0].message).toMatch(/did you mean `blur`/);
+  });
+});
