@@ -30,7 +30,7 @@ export interface RunContext {
 export interface NodeResult {
   /**
    * In-memory value for downstream nodes in this process (e.g. a loaded model, an image).
-   * Only kernels with `cache: false` can be relied on to provide one: a cached result has none.
+   * Loaders (`cache: false`) rerun to provide it; cached runners provide it through `restore`.
    */
   value?: unknown;
   /** JSON-serialisable facts kept in the cache and the lock file (e.g. di, gini, seconds). */
@@ -51,6 +51,11 @@ export interface NodeRunner {
    */
   cache: boolean;
   run(ctx: RunContext): Promise<NodeResult>;
+  /**
+   * Rebuilds the in-memory value of a cached result from its files (result.dir holds them), so
+   * a cached node feeds its dependents as a fresh one does: a mask's model, features' arrays.
+   */
+  restore?(result: NodeResult): Promise<unknown>;
   /** Extra content for the node's cache key beyond the plan's key (e.g. the study's text). */
   keyInputs?(plan: Plan, node: PlanNode): string;
 }

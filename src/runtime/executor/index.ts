@@ -260,7 +260,21 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
   /** Makes sure a dependency's in-memory value exists, rerunning a loader whose summary was cached. */
   const ensureValue = async (st: NodeState): Promise<boolean> => {
     if (st.status === 'failed' || st.status === 'skipped' || st.status === undefined) return false;
-    if (st.valueReady || st.kernel?.cache) return true;
+    if (st.valueReady) return true;
+    if (st.kernel?.cache) {
+      // A cached node's value comes back from its files (a mask's model, features' arrays).
+      if (st.kernel.restore && st.result && st.result.value === undefined) {
+        try {
+          st.result.value = await st.kernel.restore(st.result);
+        } catch (e) {
+          st.status = 'failed';
+          st.error = `cannot read the cached result back: ${errorMessage(e)}`;
+          return false;
+        }
+      }
+      st.valueReady = true;
+      return true;
+    }
     await runNode(st);
     return st.status === 'ran';
   };
