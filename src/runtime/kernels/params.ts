@@ -2,6 +2,29 @@
 
 import type { PlanNode, ResolvedValue } from '../../compiler/plan.js';
 
+// The compiler fills every catalogue default into node.params, so runners read required values
+// and never repeat a default: a missing one is a plan bug, named as such.
+
+function missing(node: PlanNode, key: string): Error {
+  return new Error(`${node.kind} '${node.statement ?? node.id}': parameter '${key}' is missing from the plan (the compiler fills every default)`);
+}
+
+/** A number parameter. */
+export function numberParam(node: PlanNode, key: string): number {
+  const v = node.params[key];
+  if (v === undefined || v === null) throw missing(node, key);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${node.kind} parameter ${key}=${JSON.stringify(v)}: expected a number`);
+  return v;
+}
+
+/** A word parameter, one of `allowed` (the catalogue's enum values). */
+export function wordParam<T extends string>(node: PlanNode, key: string, allowed: readonly T[]): T {
+  const v = node.params[key];
+  if (v === undefined || v === null) throw missing(node, key);
+  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new Error(`${node.kind} parameter ${key}=${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
 export function optionalString(node: PlanNode, key: string): string | undefined {
   const v = node.params[key];
   if (v === undefined || v === null) return undefined;

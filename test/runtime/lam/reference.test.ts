@@ -45,7 +45,7 @@ function node(c: Case, extra: Record<string, string | number> = {}): PlanNode {
     statement: 'edge',
     runId: c.name,
     sweep: {},
-    params: { window: c.window, path: 'progressive-blur', sigma: 1.2, steps: 50, kernel: 9, detector: 'gradient', reduce: 'sum', batch: 'auto', ...extra },
+    params: { window: c.window, path: 'progressive-blur', sigma: 1.2, steps: 50, kernel: 9, detector: 'gradient', reduce: 'sum', batch: 'auto', crop: 'auto', ...extra },
     deps: { model: 'model:m', image: 'lr:i' },
     key: c.name,
     files: {},

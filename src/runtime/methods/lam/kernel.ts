@@ -3,7 +3,9 @@
 
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { LAM_KINDS } from '../../../../grammar/kinds/lam.js';
 import type { PlanNode } from '../../../compiler/plan.js';
+import { numberParam, wordParam } from '../../kernels/params.js';
 import type { LoadedModel } from '../../api.js';
 import { resolveDevice } from '../../engine/index.js';
 import type { NodeRunner, RunContext, NodeResult } from '../../runner.js';
@@ -31,25 +33,14 @@ export interface LamParams {
   probeMinRemainingMs?: number;
 }
 
-const PATHS: PathKind[] = ['progressive-blur', 'linear', 'blur-linear'];
-
-function pick<T extends string>(node: PlanNode, key: string, allowed: readonly T[], fallback: T): T {
-  const v = node.params[key];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !allowed.includes(v as T)) {
-    throw new Error(`lam parameter ${key}=${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`);
-  }
-  return v as T;
+/** The words a lam enum parameter accepts, from the catalogue. */
+function enumOf<T extends string>(key: string): readonly T[] {
+  const t = LAM_KINDS.lam.params[key]?.type;
+  if (t?.type !== 'enum') throw new Error(`internal error: lam parameter ${key} is not an enum in the catalogue`);
+  return t.values as T[];
 }
 
-function num(node: PlanNode, key: string, fallback: number): number {
-  const v = node.params[key];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`lam parameter ${key}=${JSON.stringify(v)}: expected a number`);
-  return v;
-}
-
-/** The kernel's parameters from a plan node (defaults as in the catalogue). */
+/** The runner's parameters from a plan node (the compiler filled the catalogue's defaults). */
 export function lamParams(node: PlanNode): LamParams {
   const win = node.params.window;
   if (!Array.isArray(win) || win.length !== 4 || !win.every((v) => typeof v === 'number' && Number.isInteger(v))) {
@@ -61,19 +52,19 @@ export function lamParams(node: PlanNode): LamParams {
   if (typeof batch === 'number') {
     if (!Number.isInteger(batch) || batch < 1) throw new Error(`lam parameter batch=${batch}: expected auto or a whole number >= 1`);
     b = batch;
-  } else if (batch !== undefined && batch !== 'auto') {
+  } else if (batch !== 'auto') {
     throw new Error(`lam parameter batch=${JSON.stringify(batch)}: expected auto or a whole number >= 1`);
   }
   return {
     window: { x, y, w, h },
-    path: pick(node, 'path', PATHS, 'progressive-blur'),
-    sigma: num(node, 'sigma', 1.2),
-    steps: num(node, 'steps', 50),
-    kernel: num(node, 'kernel', 9),
-    detector: pick(node, 'detector', ['gradient', 'intensity'] as const, 'gradient'),
-    reduce: pick(node, 'reduce', ['sum', 'mean'] as const, 'sum'),
+    path: wordParam(node, 'path', enumOf<PathKind>('path')),
+    sigma: numberParam(node, 'sigma'),
+    steps: numberParam(node, 'steps'),
+    kernel: numberParam(node, 'kernel'),
+    detector: wordParam(node, 'detector', enumOf<'gradient' | 'intensity'>('detector')),
+    reduce: wordParam(node, 'reduce', enumOf<'sum' | 'mean'>('reduce')),
     batch: b,
-    crop: pick(node, 'crop', ['auto', 'off'] as const, 'auto'),
+    crop: wordParam(node, 'crop', enumOf<'auto' | 'off'>('crop')),
   };
 }
 
