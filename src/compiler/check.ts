@@ -15,7 +15,7 @@ import {
 import type { ResolvedValue } from './plan.js';
 import { makeDiagnostic, sortDiagnostics, type DiagnosticCode, type LviDiagnostic, type Range, type Suggestion } from './diagnostics.js';
 import type { Param, Statement, Value } from './generated/ast.js';
-import { studyFolder, type ParsedStudy } from './parse.js';
+import { studyFolder, type ParsedStudy } from './source.js';
 import { imageSize } from './image-size.js';
 import { closest } from './suggest.js';
 import { runKindCheck } from './kind-check.js';

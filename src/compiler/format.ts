@@ -4,7 +4,8 @@
 // a statement are kept (like gofmt), so comments stay where they were. Idempotent.
 import type { IToken } from 'chevrotain';
 import type { LviDiagnostic } from './diagnostics.js';
-import { lviServices, parseStudy, withoutBom } from './parse.js';
+import { lviServices, parseStudy } from './parse.js';
+import { withoutBom } from './source.js';
 
 export class StudySyntaxError extends Error {
   constructor(readonly diagnostics: LviDiagnostic[]) {

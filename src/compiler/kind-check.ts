@@ -1,12 +1,22 @@
 // The acceptor through which a kind's own cross-parameter rule (KindSpec.check, kept beside the
 // kind in grammar/kinds/) sees its statement and reports; ranges are computed here, not there.
 
-import { tableColumns, type Catalogue, type CheckedLike, type KindCheck } from '../../grammar/catalogue.js';
+import { tableColumns, type Catalogue, type CheckedLike, type KindCheck, type KindSpec } from '../../grammar/catalogue.js';
 import type { DiagnosticCode, Range } from './diagnostics.js';
 import { imageSize } from './image-size.js';
 import type { ResolvedValue } from './plan.js';
-import type { CheckedStatement } from './check.js';
+import type { Param, Statement } from './generated/ast.js';
 import { zooScale } from '../../grammar/zoo-table.js';
+
+/** A checked statement as this module needs it (check.ts's CheckedStatement fits). */
+export interface CheckedStatement {
+  node: Statement;
+  kind: string;
+  spec: KindSpec;
+  name: string;
+  params: Map<string, { node: Param; sweep?: ResolvedValue[]; value?: ResolvedValue }>;
+  broken: boolean;
+}
 
 export interface CheckHost {
   statement(name: string | undefined): CheckedStatement | undefined;

@@ -3,7 +3,7 @@
 import { CstUtils, GrammarUtils, type AstNode, type CstNode } from 'langium';
 import { CATALOGUE, type Catalogue, type KindSpec, type ParamSpec } from '../../grammar/catalogue.js';
 import { isCallLit, isParam, isStatement, type CallLit, type Param, type Statement, type Value } from './generated/ast.js';
-import type { ParsedStudy } from './parse.js';
+import type { ParsedStudy } from './source.js';
 
 export interface CursorInfo {
   /** kind / name / key of a parameter / inside a value / elsewhere (blank, comment). */

@@ -1,21 +1,7 @@
 // Text -> AST plus syntax diagnostics. One Langium service set is shared by every call.
-import path from 'node:path';
-import { URI, type LangiumDocument, type ParseResult } from 'langium';
 import type { Study } from './generated/ast.js';
-import { LineIndex, type LviDiagnostic } from './diagnostics.js';
 import { createLviServices, type LviServiceSet } from './services.js';
-import { syntaxDiagnostics } from './syntax.js';
-
-export interface ParsedStudy {
-  /** Absolute file path of the study (from the URI); relative paths in the study start here. */
-  file: string;
-  uri: string;
-  text: string;
-  ast: Study;
-  lines: LineIndex;
-  /** Lexer and parser errors (code `syntax`); recovery keeps parsing after each one. */
-  diagnostics: LviDiagnostic[];
-}
+import { assemble, toUri, withoutBom, type ParsedStudy } from './source.js';
 
 let services: LviServiceSet | undefined;
 
@@ -25,41 +11,6 @@ export function lviServices(): LviServiceSet {
   return services;
 }
 
-/** A `file:` URI or a plain path (relative paths resolve against the working folder). */
-export function toUri(uriOrPath: string): URI {
-  return /^[a-z][a-z0-9+.-]+:/i.test(uriOrPath) ? URI.parse(uriOrPath) : URI.file(path.resolve(uriOrPath));
-}
-
-/** Folder that relative paths in the study start from (none for an unsaved study). */
-export function studyFolder(parsed: Pick<ParsedStudy, 'uri' | 'file'>): string | undefined {
-  return parsed.uri.startsWith('file:') ? path.dirname(parsed.file) : undefined;
-}
-
-/** A byte-order mark becomes a space: offsets stay put and the lexer does not trip on it. */
-export function withoutBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
-}
-
 export function parseStudy(text: string, uri = 'untitled.lvi'): ParsedStudy {
   return assemble(toUri(uri), text, lviServices().Lvi.parser.LangiumParser.parse<Study>(withoutBom(text)));
-}
-
-/**
- * The same view of a document the language server already parsed (no second parse). `text` is
- * the text that parse read, when the editor's has moved on since.
- */
-export function parsedFromDocument(document: LangiumDocument, text = document.textDocument.getText()): ParsedStudy {
-  return assemble(document.uri, text, document.parseResult as ParseResult<Study>);
-}
-
-function assemble(u: URI, text: string, result: ParseResult<Study>): ParsedStudy {
-  const file = u.scheme === 'file' ? u.fsPath : u.path;
-  return {
-    file,
-    uri: u.toString(),
-    text,
-    ast: result.value,
-    lines: new LineIndex(text),
-    diagnostics: syntaxDiagnostics(file, text, result.lexerErrors, result.parserErrors),
-  };
 }

@@ -3,7 +3,7 @@
 import type { DocumentValidator, LangiumDocument } from 'langium';
 import { checkStudy } from './check.js';
 import type { LviDiagnostic } from './diagnostics.js';
-import { parsedFromDocument } from './parse.js';
+import { parsedFromDocument } from './source.js';
 
 type Diagnostic = Awaited<ReturnType<DocumentValidator['validateDocument']>>[number];
 

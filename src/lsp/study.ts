@@ -7,7 +7,8 @@ import { CATALOGUE, refKinds, type Catalogue, type KindSpec, type ParamSpec, typ
 import { checkStudy, type CheckResult, type CheckedStatement } from '../compiler/check.js';
 import type { LineIndex, Position, Range } from '../compiler/diagnostics.js';
 import type { CallLit, NameLit, Param, Statement, Study, Value } from '../compiler/generated/ast.js';
-import { parsedFromDocument, parseStudy, studyFolder, type ParsedStudy } from '../compiler/parse.js';
+import { parseStudy } from '../compiler/parse.js';
+import { parsedFromDocument, studyFolder, type ParsedStudy } from '../compiler/source.js';
 import type { ModelRef } from './model-summary.js';
 
 /** A statement name where it is declared or used. */

@@ -4,8 +4,7 @@
 // 8-bit intermediate image. LAM's reference derives its LR input this way, so matching it
 // bit for bit makes the attribution maps comparable.
 
-import type { Image } from './index.js';
-import { checkImage, cropImage, fromRgbBytes, toRgbBytes } from './index.js';
+import { checkImage, cropImage, fromRgbBytes, toRgbBytes, type Image } from './image.js';
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
