@@ -40,6 +40,11 @@ export interface ParamSpec {
   default?: DefaultValue;
   /** A default that depends on other parameters, described for people (hover, docs). */
   defaultDoc?: string;
+  /**
+   * Unset, the compiler fills in the study statement's parameter of this name (noise and random
+   * choices take the study's seed), so the value is part of the node's content key.
+   */
+  studyDefault?: 'seed';
   /** A caveat shown in hover and the docs (e.g. what an unstated default assumes). */
   note?: string;
   /** A list given where one value is expected runs the statement once per value (a sweep). */

@@ -20,7 +20,7 @@ export const DEGRADATION_CALL: ParamType = {
       doc: 'Additive Gaussian noise on the LR image (0..1 scale), seeded per image.',
       args: {
         sigma: { type: { type: 'number', min: 0, exclusiveMin: true, max: 1 }, doc: 'Standard deviation on the 0..1 scale (0.1 = 25.5 grey levels).', required: true },
-        seed: { type: { type: 'int', min: 0 }, doc: 'Seed of the noise.', defaultDoc: 'the study\'s seed' },
+        seed: { type: { type: 'int', min: 0 }, doc: 'Seed of the noise (each image draws its own stream from it).', defaultDoc: 'the study\'s seed', studyDefault: 'seed' },
       },
     },
     jpeg: {

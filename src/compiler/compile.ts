@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { refKinds, type Catalogue, type ParamSpec, type ParamType, CATALOGUE } from '../../grammar/catalogue.js';
+import { callFunction, refKinds, type Catalogue, type ParamSpec, type ParamType, CATALOGUE } from '../../grammar/catalogue.js';
 import { modelStatementScale } from './kind-check.js';
 import { checkStudy, defaultToResolved, type CheckOptions, type CheckResult, type CheckedStatement } from './check.js';
 import { makeDiagnostic, sortDiagnostics, type LviDiagnostic } from './diagnostics.js';
@@ -197,6 +197,7 @@ class PlanBuilder {
       const cp = st.params.get(key);
       if (cp?.value !== undefined) base[key] = cp.value;
       else if (!cp && pspec.default !== undefined) base[key] = defaultToResolved(pspec.default);
+      else if (!cp && pspec.studyDefault) base[key] = this.studyValue(pspec.studyDefault);
     }
     DERIVED_DEFAULTS[st.kind]?.(base, st, this.ctx);
     const runs = expandSweeps(st, base);
@@ -207,7 +208,8 @@ class PlanBuilder {
       const deps: Record<string, string> = {};
       const files: Record<string, string> = {};
       for (const [key, value] of Object.entries(run.values)) {
-        params[key] = this.resolveRefs(key, value, spec.params[key], run.values, deps);
+        const pspec = spec.params[key];
+        params[key] = this.resolveRefs(key, pspec ? this.withStudyDefaults(value, pspec.type) : value, pspec, run.values, deps);
       }
       for (const [key, pspec] of Object.entries(spec.params)) {
         const v = params[key];
@@ -312,6 +314,24 @@ class PlanBuilder {
       });
     }
     return id;
+  }
+
+  /** A study-wide setting (the seed) as resolved for the plan. */
+  private studyValue(key: 'seed'): ResolvedValue {
+    const st = this.check.statements.find((s) => s.kind === 'study');
+    const given = st?.params.get(key)?.value;
+    return given ?? defaultToResolved(this.catalogue.study?.params[key]?.default ?? 0);
+  }
+
+  /** Call arguments left unset that take a study-wide value (noise(seed=) from the study's seed). */
+  private withStudyDefaults(v: ResolvedValue, t: ParamType): ResolvedValue {
+    if (Array.isArray(v)) return t.type === 'list' ? v.map((x) => this.withStudyDefaults(x, t.of)) : v;
+    if (typeof v !== 'object' || v === null || !('call' in v)) return v;
+    const fn = callFunction(t, v.call);
+    if (!fn) return v;
+    const args = { ...v.args };
+    for (const [k, a] of Object.entries(fn.args)) if (args[k] === undefined && a.studyDefault) args[k] = this.studyValue(a.studyDefault);
+    return { call: v.call, args };
   }
 
   /**

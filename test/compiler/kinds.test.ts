@@ -178,14 +178,14 @@ describe('degradations as values', () => {
     fs.mkdirSync(path.join(dir, 'lr'));
     fs.writeFileSync(path.join(dir, 'hr', 'a.png'), png);
     fs.writeFileSync(path.join(dir, 'lr', 'a.png'), png);
-    const text = ['dataset gt dir="hr"', 'dataset blurry dir="lr" lr=true', 'probe data=gt degradations=[clean, blur(sigma=2), noise(sigma=0.1), blurry]'].join('\n');
+    const text = ['study seed=7', 'dataset gt dir="hr"', 'dataset blurry dir="lr" lr=true', 'probe data=gt degradations=[clean, blur(sigma=2), noise(sigma=0.1), blurry]'].join('\n');
     const r = compileText(text, path.join(dir, 's.lvi'), { catalogue });
     expect(r.diagnostics).toEqual([]);
     const node = r.plan!.nodes.find((n) => n.kind === 'probe')!;
     expect(node.params.degradations).toEqual([
       { call: 'clean', args: {} },
       { call: 'blur', args: { sigma: 2, size: 21 } },
-      { call: 'noise', args: { sigma: 0.1 } },
+      { call: 'noise', args: { sigma: 0.1, seed: 7 } },
       { ref: 'blurry', kind: 'dataset', node: 'dataset:blurry' },
     ]);
     expect(node.deps).toEqual({ data: 'dataset:gt', 'degradations[0]': 'dataset:blurry' });
