@@ -3,6 +3,7 @@
 
 export const DIAGNOSTIC_CODES = {
   syntax: 'the text does not follow the statement grammar',
+  'too-deep': 'brackets nested deeper than the parser allows (the statement is skipped)',
   'unknown-kind': 'a statement kind the catalogue does not know',
   'unknown-param': 'a parameter the statement kind does not have',
   'duplicate-param': 'the same parameter given twice in one statement',

@@ -3,7 +3,7 @@ import type { ILexingError, IRecognitionException, IToken, TokenType } from 'che
 import { LangiumParserErrorMessageProvider } from 'langium';
 import { CATALOGUE } from '../../grammar/catalogue.js';
 import { LineIndex, makeDiagnostic, type LviDiagnostic } from './diagnostics.js';
-import { BINARY_DATA_MESSAGE } from './binary.js';
+import { BINARY_DATA_MESSAGE, isGuardError } from './binary.js';
 
 const TOKEN_WORDS: Record<string, string> = {
   NL: 'the start of a new statement',
@@ -96,6 +96,10 @@ export function syntaxDiagnostics(
   const out: LviDiagnostic[] = [];
   for (const e of lexerErrors) {
     const ch = text.slice(e.offset, e.offset + Math.max(1, e.length));
+    if (isGuardError(e)) {
+      out.push(makeDiagnostic(file, e.code, e.message, lines.range(e.offset, e.offset + e.length)));
+      continue;
+    }
     const message = e.message === BINARY_DATA_MESSAGE ? e.message : `unexpected character \`${ch}\``;
     out.push(
       makeDiagnostic(file, 'syntax', message, lines.range(e.offset, e.offset + Math.max(1, e.length)), {

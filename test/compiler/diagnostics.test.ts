@@ -36,6 +36,7 @@ const cases: Case[] = [
   { code: 'not-sweepable', study: `${decl}lam e model=slim image=chelsea window=(1,2,3,4) batch=[1, 2]`, at: '[1, 2]' },
   { code: 'duplicate-value', study: `${decl}lam e model=[slim, near, slim] image=chelsea window=(1,2,3,4)`, at: 'slim' },
   { code: 'empty-list', study: `${decl}lam e model=[] image=chelsea window=(1,2,3,4)`, at: '[]' },
+  { code: 'too-deep', study: `${decl}lam e model=slim image=chelsea window=${'('.repeat(40)}`, at: '(' },
 ];
 
 describe('one diagnostic per code', () => {

@@ -1,8 +1,12 @@
 // Mangled studies (characters deleted, duplicated or replaced, lines swapped) never crash the
 // checker, the compiler or the formatter, and every diagnostic points inside the text.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { runCheck } from '../../src/cli/commands/check.js';
+import { runFmt } from '../../src/cli/commands/fmt.js';
+import { MAX_NESTING } from '../../src/compiler/binary.js';
 import { StudySyntaxError, checkStudy, compileText, formatStudy, parseStudy } from '../../src/compiler/index.js';
 import { corpusDir } from './helpers.js';
 
@@ -71,4 +75,53 @@ test('300 mangled corpus studies: no crash, every range inside the text, formatt
   // The mangling must actually break things often, or this test proves little.
   expect(withErrors).toBeGreaterThan(100);
   expect(formatted).toBeGreaterThan(30);
+});
+
+// Issue 8, item 3: brackets nested past the parser's stack (about 300 in a recursive-descent
+// parser) overflowed it: `lvi check` and `lvi fmt` printed a raw stack trace, the language
+// server exited. Any text must give diagnostics: the nesting is bounded with `too-deep`.
+describe('deep nesting', () => {
+  const deep = [
+    ['unclosed (', `model m zoo="esrgan-slim/x4"\nlam e model=m window=${'('.repeat(500)}\nreport\n`],
+    ['a long (1, line', `model m zoo="esrgan-slim/x4"\nlam e model=m window=${'(1,'.repeat(2000)}\nreport\n`],
+    ['closed [ ]', `model m zoo="esrgan-slim/x4"\nlam e model=m window=${'['.repeat(5000)}${']'.repeat(5000)}\nreport\n`],
+  ] as const;
+  for (const [what, text] of deep) {
+    test(`${what}: check, compile and fmt give a too-deep diagnostic at its line`, () => {
+      const parsed = parseStudy(text, 'deep.lvi');
+      const tooDeep = parsed.diagnostics.filter((d) => d.code === 'too-deep');
+      expect(tooDeep).toHaveLength(1);
+      expect(tooDeep[0].range.start.line).toBe(1);
+      expect(tooDeep[0].message).toMatch(/nested deeper than \d+/);
+      // The rest of the study is still read: its other statements are there.
+      expect(parsed.ast.statements.map((s) => s?.kind)).toContain('report');
+      expect(checkStudy(parsed).diagnostics.some((d) => d.code === 'too-deep')).toBe(true);
+      expect(compileText(text, 'deep.lvi').diagnostics.some((d) => d.code === 'too-deep')).toBe(true);
+      expect(() => formatStudy(text, 'deep.lvi')).toThrow(StudySyntaxError);
+    });
+  }
+
+  test('lvi check and lvi fmt in process: exit 1 with the diagnostic, no stack trace', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvi-deep-'));
+    try {
+      const file = path.join(dir, 'deep.lvi');
+      fs.writeFileSync(file, deep[1][1]);
+      const io = { lines: [] as string[], out(t: string) { this.lines.push(t); }, err(t: string) { this.lines.push(t); } };
+      expect(runCheck([file], {}, io)).toBe(1);
+      expect(io.lines.join('\n')).toMatch(/error\[too-deep\]/);
+      io.lines = [];
+      expect(runFmt([file], {}, io)).toBe(1);
+      expect(io.lines.join('\n')).toMatch(/error\[too-deep\]/);
+      expect(fs.readFileSync(file, 'utf8')).toBe(deep[1][1]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('nesting up to the bound parses as usual', () => {
+    const text = `lam e window=${'('.repeat(MAX_NESTING)}1${')'.repeat(MAX_NESTING)}\n`;
+    expect(parseStudy(text).diagnostics).toEqual([]);
+    const over = `lam e window=${'('.repeat(MAX_NESTING + 1)}1${')'.repeat(MAX_NESTING + 1)}\n`;
+    expect(parseStudy(over).diagnostics.map((d) => d.code)).toEqual(['too-deep']);
+  });
 });
