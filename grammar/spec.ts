@@ -93,10 +93,23 @@ export interface KindCheck {
   imageSize(file: string): { width: number; height: number } | undefined;
   /** The scale of the model a statement is or derives from. */
   modelScale(st: CheckedLike | undefined): number | undefined;
+  /**
+   * What an ONNX file model (or the model a statement derives from) holds, read from the file
+   * without running it: every tensor a node computes (what `layer=` takes) and the weights by
+   * name and shape. Undefined for zoo models and unreadable files (the run checks those).
+   */
+  modelGraph(st: CheckedLike | undefined): ModelFacts | undefined;
   /** The columns a table of these kinds' runs can show. */
   kindColumns(kinds: string[]): string[];
   /** Reports at a parameter's value, or at item `index` of a list value. Marks the statement broken. */
   accept(code: string, message: string, at: { param: string; index?: number }, data?: Record<string, unknown>): void;
+}
+
+/** What a model file holds, for checks (see KindCheck.modelGraph). */
+export interface ModelFacts {
+  file: string;
+  tensors: string[];
+  weights: { name: string; dims: number[] }[];
 }
 
 /** A resolved value as checks see it (the plan's ResolvedValue, kept structural here). */

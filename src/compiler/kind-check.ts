@@ -1,8 +1,10 @@
 // The acceptor through which a kind's own cross-parameter rule (KindSpec.check, kept beside the
 // kind in grammar/kinds/) sees its statement and reports; ranges are computed here, not there.
 
-import { tableColumns, type Catalogue, type CheckedLike, type KindCheck, type KindSpec } from '../../grammar/catalogue.js';
+import { tableColumns, type Catalogue, type CheckedLike, type KindCheck, type KindSpec, type ModelFacts } from '../../grammar/catalogue.js';
 import type { DiagnosticCode, Range } from './diagnostics.js';
+import fs from 'node:fs';
+import { decodeModel } from '../runtime/onnx/codec.js';
 import { imageSize } from './image-size.js';
 import type { ResolvedValue } from './plan.js';
 import type { Param, Statement } from './generated/ast.js';
@@ -43,6 +45,15 @@ export function runKindCheck(st: CheckedStatement, host: CheckHost): void {
     const from = s.spec.modelFrom;
     return from ? scaleOf(lookup(s.params.get(from)?.value), depth + 1) : undefined;
   };
+  const fileOf = (s: CheckedStatement | undefined, depth = 0): string | undefined => {
+    if (!s || depth > 64) return undefined;
+    if (s.kind === 'model') {
+      const f = s.params.get('file')?.value;
+      return typeof f === 'string' ? f : undefined;
+    }
+    const from = s.spec.modelFrom;
+    return from ? fileOf(lookup(s.params.get(from)?.value), depth + 1) : undefined;
+  };
   const check: KindCheck = {
     values(key) {
       const p = st.params.get(key);
@@ -53,6 +64,10 @@ export function runKindCheck(st: CheckedStatement, host: CheckHost): void {
       return s && view(s);
     },
     imageSize: (file) => imageSize(file),
+    modelGraph: (s) => {
+      const file = fileOf(s ? byName.get(s.name) ?? host.statement(s.name) : undefined);
+      return file ? modelFacts(file) : undefined;
+    },
     kindColumns: (kinds) => tableColumns(host.catalogue, kinds),
     modelScale: (s) => scaleOf(s ? byName.get(s.name) ?? host.statement(s.name) : undefined),
     accept(code, message, at, data) {
@@ -74,4 +89,31 @@ export function runKindCheck(st: CheckedStatement, host: CheckHost): void {
 export function modelStatementScale(scale: ResolvedValue | undefined, zoo: ResolvedValue | undefined): number {
   if (typeof scale === 'number') return scale;
   return (typeof zoo === 'string' ? zooScale(zoo) : undefined) ?? 4;
+}
+
+const factsCache = new Map<string, { mtimeMs: number; facts: ModelFacts | undefined }>();
+
+/** Tensor and weight names of an ONNX file (decoded, never run), cached by modification time. */
+export function modelFacts(file: string): ModelFacts | undefined {
+  let mtimeMs: number;
+  try {
+    mtimeMs = fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  const hit = factsCache.get(file);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.facts;
+  let facts: ModelFacts | undefined;
+  try {
+    const g = decodeModel(fs.readFileSync(file));
+    facts = {
+      file,
+      tensors: [...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs.filter(Boolean))],
+      weights: [...g.initializers].map(([name, t]) => ({ name, dims: [...t.dims] })),
+    };
+  } catch {
+    facts = undefined; // not an ONNX model: the model statement's own check reports it
+  }
+  factsCache.set(file, { mtimeMs, facts });
+  return facts;
 }

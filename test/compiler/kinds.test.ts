@@ -195,3 +195,34 @@ describe('degradations as values', () => {
     expect(bad.diagnostics[0].message).toMatch(/did you mean `blur`/);
   });
 });
+
+describe("a kind's check reads a model file's tensors without running it", () => {
+  test('a layer the model does not have is an error at its place, with the names it has', async () => {
+    const { modelFacts } = await import('../../src/compiler/kind-check.js');
+    const facts = modelFacts(path.join(corpusDir, 'files', 'nearest_x4.onnx'))!;
+    expect(facts.tensors.length).toBeGreaterThan(1);
+    const layer = facts.tensors[facts.tensors.length - 1];
+    const catalogue: Catalogue = {
+      ...CATALOGUE,
+      probe: {
+        doc: 'test kind',
+        runner: 'probe',
+        name: 'optional',
+        params: {
+          model: { type: { type: 'ref', kinds: ['model'] }, doc: 'a model', required: true },
+          layer: { type: { type: 'string' }, doc: 'a tensor', required: true },
+        },
+        check(st, c) {
+          const g = c.modelGraph(c.statement(st.value('model')));
+          const l = st.value('layer');
+          if (g && typeof l === 'string' && !g.tensors.includes(l)) c.accept('unknown-value', `no tensor ${l} (has ${g.tensors.length})`, { param: 'layer' });
+        },
+        example: 'probe model=m layer="x"',
+      },
+    };
+    const ok = compileText(`model m file="../files/nearest_x4.onnx"\nprobe model=m layer="${layer}"\n`, snippet, { catalogue });
+    expect(ok.diagnostics).toEqual([]);
+    const bad = compileText('model m file="../files/nearest_x4.onnx"\nprobe model=m layer="nope"\n', snippet, { catalogue });
+    expect(bad.diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.character])).toEqual([['unknown-value', 1, 20]]);
+  });
+});
