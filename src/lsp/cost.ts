@@ -123,7 +123,7 @@ function inputPixels(lr: { w: number; h: number }, model: ModelSummary, window: 
 }
 
 /** "about 3 min" */
-export function formatSeconds(s: number): string {
+export function formatEstimate(s: number): string {
   if (s < 1) return 'under a second';
   if (s < 90) return `about ${Math.round(s)} s`;
   if (s < 5400) return `about ${Math.round(s / 60)} min`;

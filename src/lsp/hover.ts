@@ -6,7 +6,7 @@ import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
 import { callFunction, type ParamSpec } from '../../grammar/catalogue.js';
 import type { Statement } from '../compiler/generated/ast.js';
 import { imageSize } from '../compiler/image-size.js';
-import { analysisCost, formatSeconds } from './cost.js';
+import { analysisCost, formatEstimate } from './cost.js';
 import { callArgsMarkdown, kindMarkdown, paramMarkdown } from './docs.js';
 import type { Environment } from './environment.js';
 import type { ModelState } from './models.js';
@@ -84,7 +84,7 @@ function statementFacts(view: StudyView, st: Statement, env: Environment): strin
       `- per run: ${cost.forwardPerRun} forward and ${cost.backwardPerRun} backward passes`,
       `- in all: ${cost.forwardPerRun * cost.runs} forward, ${cost.backwardPerRun * cost.runs} backward`,
     ];
-    if (cost.seconds !== undefined) lines.push(`- time on ${cost.device}: ${formatSeconds(cost.seconds)} (a rough estimate from model size and image size)`);
+    if (cost.seconds !== undefined) lines.push(`- time on ${cost.device}: ${formatEstimate(cost.seconds)} (a rough estimate from model size and image size)`);
     else if (cost.pending) lines.push(`- time on ${cost.device}: not estimated yet (${cost.pending})`);
     return lines.join('\n');
   }
