@@ -34,8 +34,6 @@ function studyText(plan: Plan): { text: string; hash: string } {
   return { text, hash: createHash('sha256').update(text).digest('hex') };
 }
 
-/** Kinds that only load inputs: they have no figures of their own. */
-
 function countFigures(html: string): number {
   return (html.match(/<img |<svg /g) ?? []).length;
 }
