@@ -62,11 +62,14 @@ export interface LviDiagnostic {
   data?: Record<string, unknown>;
 }
 
-/** Line starts of a text, to turn offsets into positions. */
+/** Line starts of a text, to turn offsets into positions. Line breaks are the protocol's: \r\n, \n and a lone \r. */
 export class LineIndex {
   readonly starts: number[] = [0];
   constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) this.starts.push(i + 1);
+    }
   }
   position(offset: number): Position {
     let lo = 0;
@@ -78,19 +81,23 @@ export class LineIndex {
     }
     return { line: lo, character: offset - this.starts[lo] };
   }
+  /** Offset where a line's text ends, before its line break. */
+  lineEnd(line: number): number {
+    if (line + 1 >= this.starts.length) return this.text.length;
+    const next = this.starts[line + 1]!;
+    return next - (next >= 2 && this.text.charCodeAt(next - 2) === 13 && this.text.charCodeAt(next - 1) === 10 ? 2 : 1);
+  }
   /** The offset of an LSP position, kept within the text and within its line (as editors expect). */
   offset(p: Position): number {
     if (p.line >= this.starts.length) return this.text.length;
-    const lineEnd = p.line + 1 < this.starts.length ? this.starts[p.line + 1]! - 1 : this.text.length;
-    return Math.min(this.starts[p.line]! + Math.max(0, p.character), lineEnd);
+    return Math.min(this.starts[p.line]! + Math.max(0, p.character), this.lineEnd(p.line));
   }
   range(start: number, end: number): Range {
     return { start: this.position(start), end: this.position(Math.max(start, end)) };
   }
   lineText(line: number): string {
-    const start = this.starts[line] ?? this.text.length;
-    const next = this.starts[line + 1] ?? this.text.length + 1;
-    return this.text.slice(start, next - 1).replace(/\r$/, '');
+    if (line >= this.starts.length) return '';
+    return this.text.slice(this.starts[line], this.lineEnd(line));
   }
 }
 

@@ -13,6 +13,9 @@ export function formatting(view: StudyView): TextEdit[] {
   } catch {
     return [];
   }
+  // `lvi fmt` writes \n; the editor's document keeps the line ending it has.
+  const eol = /\r\n?|\n/.exec(text)?.[0] ?? '\n';
+  if (eol !== '\n') formatted = formatted.replace(/\n/g, eol);
   if (formatted === text) return [];
   return [minimalEdit(view, text, formatted)];
 }
@@ -28,10 +31,10 @@ function minimalEdit(view: StudyView, before: string, after: string): TextEdit {
     endB--;
     endA--;
   }
-  // Widen to whole lines of the original.
-  start = before.lastIndexOf('\n', start - 1) + 1;
-  const nl = before.indexOf('\n', endB);
-  const lineEndB = nl < 0 ? before.length : nl;
+  // Widen to whole lines of the original (any line ending: the index knows them).
+  const lines = view.parsed.lines;
+  start = lines.starts[lines.position(start).line]!;
+  const lineEndB = Math.max(endB, lines.lineEnd(lines.position(endB).line));
   const startA = start; // the text before `start` is identical in both
   const tailLen = before.length - lineEndB;
   const range: Range = view.parsed.lines.range(start, lineEndB);

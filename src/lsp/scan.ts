@@ -60,9 +60,7 @@ export function tokenize(text: string, from = 0, to = text.length): Token[] {
       if (m) {
         out.push({ type: 'string', text: m, start: i, end: i + m.length });
       } else {
-        let eol = text.indexOf('\n', i);
-        if (eol < 0) eol = text.length;
-        m = text.slice(i, eol).replace(/\r$/, '');
+        m = text.slice(i, lineBreakAfter(text, i));
         out.push({ type: 'string', text: m, start: i, end: i + m.length, unclosed: true });
       }
     } else if (text.startsWith('..', i)) {
@@ -90,13 +88,31 @@ export function tokenize(text: string, from = 0, to = text.length): Token[] {
  * an empty line starts a new statement there.
  */
 export function statementStart(text: string, offset: number): number {
-  let line = text.lastIndexOf('\n', offset - 1) + 1;
+  let line = lineStartBefore(text, offset);
   const c = text[line];
   if (c !== ' ' && c !== '\t') return line;
   while (line > 0) {
-    line = text.lastIndexOf('\n', line - 2) + 1;
+    line = lineStartBefore(text, line - 1);
     if (opensStatement(text[line])) return line;
     if (line === 0) break;
+  }
+  return 0;
+}
+
+/** Offset of the first line break (\r or \n) at or after `from`, or the text's end. */
+export function lineBreakAfter(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return i;
+  }
+  return text.length;
+}
+
+/** Start of the line holding `offset` (line breaks: \r\n, \n, \r); a break belongs to the line it ends. */
+function lineStartBefore(text: string, offset: number): number {
+  for (let i = offset; i > 0; i--) {
+    const c = text.charCodeAt(i - 1);
+    if (c === 10 || (c === 13 && text.charCodeAt(i) !== 10)) return i;
   }
   return 0;
 }
@@ -107,10 +123,11 @@ function opensStatement(c: string | undefined): boolean {
 
 /** Offset just past the statement starting at `start` (before the next column-0 line). */
 export function statementEnd(text: string, start: number): number {
-  let i = text.indexOf('\n', start);
-  while (i >= 0) {
-    if (opensStatement(text[i + 1])) return i;
-    i = text.indexOf('\n', i + 1);
+  let i = lineBreakAfter(text, start);
+  while (i < text.length) {
+    const next = text[i] === '\r' && text[i + 1] === '\n' ? i + 2 : i + 1;
+    if (opensStatement(text[next])) return i;
+    i = lineBreakAfter(text, next);
   }
   return text.length;
 }

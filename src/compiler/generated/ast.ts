@@ -7,8 +7,8 @@
 import * as langium from 'langium';
 
 export const LviTerminals = {
-    NL: /\r?\n(?=[^ \t\r\n#])/,
-    WS: /[ \t]+|\r?\n[ \t]*|\r/,
+    NL: /(\r\n?|\n)(?=[^ \t\r\n#])/,
+    WS: /[ \t]+|(\r\n?|\n)[ \t]*/,
     SL_COMMENT: /#[^\r\n]*/,
     NUMBER: /-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/,
     STRING: /"(\\.|[^"\\\r\n])*"|'(\\.|[^'\\\r\n])*'/,

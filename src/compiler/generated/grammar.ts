@@ -583,7 +583,7 @@ export const LviGrammar = (): Grammar => loadedLviGrammar ?? (loadedLviGrammar =
       "name": "NL",
       "definition": {
         "$type": "RegexToken",
-        "regex": "/\\\\r?\\\\n(?=[^ \\\\t\\\\r\\\\n#])/"
+        "regex": "/(\\\\r\\\\n?|\\\\n)(?=[^ \\\\t\\\\r\\\\n#])/"
       },
       "fragment": false,
       "hidden": false
@@ -594,7 +594,7 @@ export const LviGrammar = (): Grammar => loadedLviGrammar ?? (loadedLviGrammar =
       "name": "WS",
       "definition": {
         "$type": "RegexToken",
-        "regex": "/[ \\\\t]+|\\\\r?\\\\n[ \\\\t]*|\\\\r/"
+        "regex": "/[ \\\\t]+|(\\\\r\\\\n?|\\\\n)[ \\\\t]*/"
       },
       "fragment": false
     },

@@ -7,7 +7,11 @@ export function cursor(marked: string): { text: string; offset: number } {
 
 /** 0-based LSP position of an offset. */
 export function positionAt(text: string, offset: number): { line: number; character: number } {
+  // The protocol's line breaks: \r\n, \n and a lone \r.
   const before = text.slice(0, offset);
-  const line = before.split('\n').length - 1;
-  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
+  const lines = before.split(/\r\n|\n|\r/);
+  const line = lines.length - 1;
+  // A \r right before the offset may be the first half of a \r\n: the offset is still on its line.
+  if (before.endsWith('\r') && text[offset] === '\n') return { line: line - 1, character: lines[line - 1].length };
+  return { line, character: lines[line].length };
 }
