@@ -2,6 +2,8 @@
 // request scheduling and cancellation) with every lvi feature plugged in as a plain function
 // of the study view. This file only wires protocol messages to those functions.
 import {
+  DefaultConfigurationProvider,
+  DefaultLangiumDocumentFactory,
   DefaultLinker,
   DefaultReferenceDescriptionProvider,
   DocumentState,
@@ -11,7 +13,9 @@ import {
   URI,
   type AstNode,
   type AstNodeDescription,
+  type ConfigurationInitializedParams,
   type LangiumDocument,
+  type LangiumSharedCoreServices,
   type Module,
   type ReferenceDescription,
 } from 'langium';
@@ -25,7 +29,7 @@ import {
   type PartialLangiumServices,
 } from 'langium/lsp';
 import { NodeFileSystem } from 'langium/node';
-import { LSPErrorCodes, ResponseError, type CancellationToken, type Connection } from 'vscode-languageserver';
+import { CancellationToken as CancellationTokens, LSPErrorCodes, ResponseError, type CancellationToken, type Connection, type InitializeParams } from 'vscode-languageserver';
 import { createConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node.js';
 import { LviGeneratedModule, LviGeneratedSharedModule, LviModule, toLspDiagnostic } from '../compiler/index.js';
 import { codeActions } from './code-actions.js';
@@ -51,6 +55,60 @@ async function on<T>(services: LangiumServices, doc: LangiumDocument, token: Can
   return feature(view(await current(services.shared, doc, token)));
 }
 
+/**
+ * Registers for configuration changes only when the client supports dynamic registration, and
+ * never lets the client's refusal (or a failed configuration fetch) reject unhandled: Langium's
+ * default registers unconditionally and drops the promise, which ended the process.
+ */
+class LviConfigurationProvider extends DefaultConfigurationProvider {
+  private dynamicRegistration = false;
+
+  override initialize(params: InitializeParams): void {
+    super.initialize(params);
+    this.dynamicRegistration = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+  }
+
+  override async initialized(params: ConfigurationInitializedParams): Promise<void> {
+    const register = params.register;
+    const fetch = params.fetchConfiguration;
+    return super.initialized({
+      ...params,
+      register:
+        this.dynamicRegistration && register
+          ? (options) => {
+              Promise.resolve(register(options) as unknown).catch((err: unknown) =>
+                console.error('lvi: the client refused to register workspace/didChangeConfiguration:', errorText(err)),
+              );
+            }
+          : undefined,
+      fetchConfiguration: fetch
+        ? async (items) => {
+            try {
+              return await fetch(items);
+            } catch (err) {
+              console.error('lvi: the client did not send its configuration:', errorText(err));
+              return [];
+            }
+          }
+        : undefined,
+    });
+  }
+}
+
+/**
+ * A document that an open editor holds is made from the editor's text, never read from disk:
+ * a request right after didOpen (before the debounced build has added it) used to read the
+ * file and fail with ENOENT for an unsaved study.
+ */
+class EditorFirstDocumentFactory extends DefaultLangiumDocumentFactory {
+  override async fromUri<T extends AstNode = AstNode>(uri: URI, token?: CancellationToken): Promise<LangiumDocument<T>> {
+    const open = this.textDocuments?.get(uri.toString());
+    return open ? this.fromTextDocument<T>(open, uri, token ?? CancellationTokens.None) : super.fromUri<T>(uri, token);
+  }
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : JSON.stringify(err));
+
 class NoLinker extends DefaultLinker {
   override async link(): Promise<void> {}
 }
@@ -63,8 +121,9 @@ class NoReferenceDescriptions extends DefaultReferenceDescriptionProvider {
 
 /** Features as Langium services; each one calls its function over the document's study view. */
 export function createLviLspModule(env: Environment, plan?: PlanDiagnostics): Module<LangiumServices, PartialLangiumServices> {
+  // A refusal is not a fault of the server: RequestFailed, whose message editors show as is.
   const fail = (result: { error: string }) => {
-    throw new Error(result.error);
+    throw new ResponseError(LSPErrorCodes.RequestFailed, result.error);
   };
   return {
     // Names resolve in the checker (catalogue-typed), not through Langium's cross-references
@@ -167,6 +226,10 @@ export function createLviLspServices(context: DefaultSharedModuleContext, env: E
   });
   const shared = inject(createDefaultSharedModule(context), LviGeneratedSharedModule, {
     lsp: { DocumentUpdateHandler: (services: LangiumSharedServices) => new DebouncedUpdateHandler(services) },
+    workspace: {
+      ConfigurationProvider: (services: LangiumSharedCoreServices) => new LviConfigurationProvider(services),
+      LangiumDocumentFactory: (services: LangiumSharedCoreServices) => new EditorFirstDocumentFactory(services),
+    },
   });
   const Lvi = inject(
     createDefaultModule({ shared }),
@@ -229,6 +292,9 @@ export function addImmediateCompletion(connection: Connection, server: LviLangua
 export function runStdioServer(): void {
   // stdout carries the protocol: anything logged must go to stderr.
   console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+  // A promise some library drops must not end the editor's server (Node exits on an unhandled
+  // rejection): say what it was and keep serving.
+  process.on('unhandledRejection', (reason) => console.error('lvi: unhandled rejection:', reason));
   const connection = createConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
   const server = createLviLanguageServer(connection);
   startLanguageServer(server.shared);

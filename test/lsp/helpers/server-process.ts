@@ -5,9 +5,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import type { MessageConnection } from 'vscode-jsonrpc';
 import {
   createProtocolConnection,
   DidOpenTextDocumentNotification,
+  ErrorCodes,
+  ResponseError,
   ExitNotification,
   InitializedNotification,
   InitializeRequest,
@@ -15,6 +18,7 @@ import {
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
+  type ClientCapabilities,
   type Diagnostic,
   type InitializeResult,
   type ProtocolConnection,
@@ -67,9 +71,30 @@ export interface ServerUnderTest {
   diagnostics(uri: string, accept?: (d: Diagnostic[]) => boolean): Promise<Diagnostic[]>;
   open(file: string, text: string, version?: number): string;
   stop(): Promise<number | null>;
+  /** Methods of the requests the server sent to the client, in order. */
+  serverRequests: string[];
 }
 
-export async function startServer(rootDir: string): Promise<ServerUnderTest> {
+export interface ServerOptions {
+  /** Client capabilities in place of an editor's usual ones. */
+  capabilities?: ClientCapabilities;
+  /**
+   * How the client answers the server's own requests (client/registerCapability,
+   * workspace/configuration). Without a handler, vscode-jsonrpc answers MethodNotFound.
+   */
+  onServerRequest?: (method: string, params: unknown) => unknown;
+}
+
+export const EDITOR_CAPABILITIES: ClientCapabilities = {
+  textDocument: {
+    publishDiagnostics: { relatedInformation: true },
+    completion: { completionItem: { snippetSupport: true, documentationFormat: ['markdown'] } },
+    hover: { contentFormat: ['markdown', 'plaintext'] },
+  },
+  workspace: { workspaceFolders: true },
+};
+
+export async function startServer(rootDir: string, options: ServerOptions = {}): Promise<ServerUnderTest> {
   const entry = await buildServer();
   const child = spawn(process.execPath, [entry, 'lsp', '--stdio'], {
     cwd: rootDir,
@@ -82,7 +107,10 @@ export async function startServer(rootDir: string): Promise<ServerUnderTest> {
     new StreamMessageWriter(child.stdin),
   );
   const latest = new Map<string, Diagnostic[]>();
-  const waiters: { uri: string; accept: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
+  const waiters: { uri: string; accept: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void; reject: (e: Error) => void }[] = [];
+  child.once('exit', (code, signal) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`server exited (${code ?? signal}) before diagnostics for ${w.uri}:\n${stderr}`));
+  });
   connection.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {
     latest.set(p.uri, p.diagnostics);
     for (const w of [...waiters]) {
@@ -92,20 +120,21 @@ export async function startServer(rootDir: string): Promise<ServerUnderTest> {
       }
     }
   });
+  const serverRequests: string[] = [];
+  // Every request the server sends, whatever its method (the protocol connection's types lack
+  // the underlying message connection's catch-all handler).
+  (connection as unknown as MessageConnection).onRequest((method: string, params: unknown) => {
+    serverRequests.push(method);
+    if (options.onServerRequest) return options.onServerRequest(method, params);
+    return new ResponseError(ErrorCodes.MethodNotFound, `Unhandled method ${method}`);
+  });
   connection.listen();
   const rootUri = pathToFileURL(rootDir).toString();
   const initializeResult = await connection.sendRequest(InitializeRequest.type, {
     processId: process.pid,
     rootUri,
     workspaceFolders: [{ uri: rootUri, name: path.basename(rootDir) }],
-    capabilities: {
-      textDocument: {
-        publishDiagnostics: { relatedInformation: true },
-        completion: { completionItem: { snippetSupport: true, documentationFormat: ['markdown'] } },
-        hover: { contentFormat: ['markdown', 'plaintext'] },
-      },
-      workspace: { workspaceFolders: true },
-    },
+    capabilities: options.capabilities ?? EDITOR_CAPABILITIES,
   });
   await connection.sendNotification(InitializedNotification.type, {});
   return {
@@ -113,8 +142,13 @@ export async function startServer(rootDir: string): Promise<ServerUnderTest> {
     process: child,
     initializeResult,
     stderr: () => stderr,
+    serverRequests,
     diagnostics(uri, accept = () => true) {
-      return new Promise((resolve) => waiters.push({ uri, accept, resolve }));
+      // A server that exits never pushes: fail at once with what it printed, not at a timeout.
+      return new Promise((resolve, reject) => {
+        if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`server exited before diagnostics for ${uri}:\n${stderr}`));
+        else waiters.push({ uri, accept, resolve, reject });
+      });
     },
     open(file, text, version = 1) {
       const uri = pathToFileURL(file).toString();
