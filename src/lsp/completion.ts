@@ -314,7 +314,7 @@ function findType(t: ParamType, type: ParamType['type']): ParamType | undefined 
   return undefined;
 }
 
-/** Files and folders under the study's folder matching what is typed so far. */
+/** Files and folders in the study's folder and below matching what is typed so far. */
 function pathItems(
   studyDirectory: string,
   typed: string,
@@ -325,6 +325,10 @@ function pathItems(
   const slash = typed.lastIndexOf('/');
   const sub = slash >= 0 ? typed.slice(0, slash + 1) : '';
   const folder = path.resolve(studyDirectory, sub || '.');
+  // Only the study's folder and below: a study is confined there (its outputs are), and
+  // `../../../` must not list the machine's file system.
+  const within = path.relative(studyDirectory, folder);
+  if (within === '..' || within.startsWith(`..${path.sep}`) || path.isAbsolute(within)) return [];
   let entries: fs.Dirent[];
   try {
     entries = fs

@@ -65,6 +65,19 @@ describe('completion', () => {
     expect(outside.textEdit).toMatchObject({ newText: '"images/' });
   });
 
+  // Issue 8, item 8: `file="../../../"` listed /bin, /etc ...: completion stays in the study's
+  // folder and below, as a study's outputs do.
+  it('offers no path outside the study folder', () => {
+    expect(labels('image i file="../<|>"')).toEqual([]);
+    expect(labels('image i file="../../../<|>"')).toEqual([]);
+    expect(labels('image i file="/<|>"')).toEqual([]);
+    expect(labels('image i file="/etc/<|>"')).toEqual([]);
+    expect(labels('image i file="images/../../<|>"')).toEqual([]);
+    expect(labels('dataset d dir="data/../../<|>"')).toEqual([]);
+    // Going up and back down inside the study is still inside it.
+    expect(labels('model m file="images/../models/<|>"')).toEqual(['images/../models/net.onnx']);
+  });
+
   it('offers zoo ids, installed ones first', () => {
     const items = complete('model m zoo=<|>').items;
     expect(items.map((i) => i.label)).toContain('esrgan-slim/x4');
