@@ -7,6 +7,7 @@ import { register as graph } from './graph.js';
 import { register as inspect } from './inspect.js';
 import { register as lsp } from './lsp.js';
 import { register as run } from './run.js';
+import { register as worker } from './worker.js';
 
 export const commands: ((program: Command) => void)[] = [
   check,
@@ -15,4 +16,5 @@ export const commands: ((program: Command) => void)[] = [
   inspect,
   lsp,
   run,
+  worker,
 ];

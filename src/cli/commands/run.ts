@@ -5,12 +5,18 @@ import { compileStudy } from '../../compiler/index.js';
 import type { Device } from '../../runtime/api.js';
 import { executePlan } from '../../runtime/executor/index.js';
 import { printDiagnostics, processIo, shownPath, type Io } from '../io.js';
+import { runQueuedCli } from './worker.js';
 
 export interface RunOptions {
   only?: string[];
   force?: boolean;
   device?: Device;
   json?: boolean;
+  /** Run the analyses on `lvi worker`s through this Redis (true: $LVI_REDIS_URL). */
+  queue?: string | boolean;
+  detach?: boolean;
+  /** The (shared) content-addressed cache folder. */
+  cache?: string;
 }
 
 export async function runRun(file: string, options: RunOptions = {}, io: Io = processIo): Promise<number> {
@@ -21,9 +27,11 @@ export async function runRun(file: string, options: RunOptions = {}, io: Io = pr
     io.err(`${shownPath(abs)}: not run: fix the errors above first`);
     return 1;
   }
+  if (options.queue !== undefined || options.detach) return runQueuedCli(plan, options, io);
   let summary;
   try {
     summary = await executePlan(plan, {
+      cacheDir: options.cache ? path.resolve(options.cache) : undefined,
       only: options.only?.length ? options.only : undefined,
       force: options.force,
       device: options.device,
@@ -52,6 +60,9 @@ export function register(program: Command): void {
     .option('--force', 'recompute the selected nodes even when cached')
     .addOption(new Option('--device <device>', 'override the study\'s device').choices(['auto', 'cpu', 'webgpu', 'cuda']))
     .option('--json', 'print a machine-readable summary (each run\'s output folder) on stdout')
+    .option('--queue [url]', 'run the analyses on `lvi worker`s through Redis: redis://HOST:PORT/DB or rediss:// (default: $LVI_REDIS_URL)')
+    .option('--detach', 'with --queue: submit the jobs and return without waiting')
+    .option('--cache <dir>', 'the content-addressed cache folder (default: .lvi/cache beside the study; shared with the workers for --queue)')
     .action(async (file: string, opts: RunOptions) => {
       process.exitCode = await runRun(file, opts);
     });
