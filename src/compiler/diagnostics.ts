@@ -24,6 +24,7 @@ export const DIAGNOSTIC_CODES = {
   'not-sweepable': 'a list given to a parameter that takes one value',
   'empty-list': 'an empty list where values are expected',
   'duplicate-value': 'the same value twice in a sweep or a list that needs distinct values',
+  'path-escapes': 'an output path that is absolute or leaves the study\'s folder (lvi run --allow-out PATH allows it)',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
