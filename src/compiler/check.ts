@@ -19,6 +19,7 @@ import { studyFolder, type ParsedStudy } from './source.js';
 import { imageSize } from './image-size.js';
 import { closest } from './suggest.js';
 import { runKindCheck } from './kind-check.js';
+import { confinePaths } from './confine.js';
 
 /** Paths with these extensions must hold an image the checker can read the size of. */
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -150,6 +151,7 @@ class Checker {
     for (const checked of statements) {
       if (!this.hasSyntaxError(checked.node)) runKindCheck(checked, this);
     }
+    this.diags.push(...confinePaths(this.parsed, statements));
     const symbols = new Map<string, CheckedStatement>();
     for (const [name, sym] of this.symbols) if (sym.statement) symbols.set(name, sym.statement);
     const diagnostics = sortDiagnostics([...this.parsed.diagnostics, ...this.diags]);

@@ -11,6 +11,7 @@ import { checkStudy, defaultToResolved, type CheckOptions, type CheckResult, typ
 import { makeDiagnostic, sortDiagnostics, type LviDiagnostic } from './diagnostics.js';
 import { datasetFiles } from './glob.js';
 import { parseStudy } from './parse.js';
+import { safeSegment } from './confine.js';
 import type { Plan, PlanNode, ResolvedValue } from './plan.js';
 
 export interface CompileOptions extends CheckOptions {
@@ -427,7 +428,7 @@ export function studyOutput(check: CheckResult): { name: string; outDir: string 
   const studySt = check.statements.find((s) => s.kind === 'study');
   const given = (k: string) => studySt?.params.get(k)?.value;
   const name = (studySt?.named ? studySt.name : undefined) ?? (given('name') as string | undefined) ?? path.basename(studyFile).replace(/\.lvi$/, '');
-  const outDir = (given('out') as string | undefined) ?? path.join(path.dirname(studyFile), 'out', name);
+  const outDir = (given('out') as string | undefined) ?? path.join(path.dirname(studyFile), 'out', safeSegment(name));
   return { name, outDir };
 }
 

@@ -48,9 +48,9 @@ describe('plan of the design example', () => {
   test('study settings and paths relative to the study file', () => {
     expect(p.study).toMatchObject({ name: 'lam-edges', device: 'auto', seed: 0 });
     expect(p.studyDir).toBe(validDir);
-    expect(p.outDir).toBe(path.join(corpusDir, 'out', 'lam-edges'));
+    expect(p.outDir).toBe(path.join(validDir, 'out', 'lam-edges'));
     const report = p.nodes.find((n) => n.kind === 'report')!;
-    expect(report.params).toEqual({ file: path.join(corpusDir, 'out', 'lam-edges', 'report.html'), title: 'lam-edges' });
+    expect(report.params).toEqual({ file: path.join(validDir, 'out', 'lam-edges', 'report.html'), title: 'lam-edges' });
     const mine = p.nodes.find((n) => n.id === 'model:mine')!;
     const onnx = path.join(filesDir, 'nearest_x4.onnx');
     expect(mine.params).toEqual({ file: onnx, scale: 4, range: 1 });

@@ -37,6 +37,7 @@ const cases: Case[] = [
   { code: 'duplicate-value', study: `${decl}lam e model=[slim, near, slim] image=chelsea window=(1,2,3,4)`, at: 'slim' },
   { code: 'empty-list', study: `${decl}lam e model=[] image=chelsea window=(1,2,3,4)`, at: '[]' },
   { code: 'too-deep', study: `${decl}lam e model=slim image=chelsea window=${'('.repeat(40)}`, at: '(' },
+  { code: 'path-escapes', study: 'study "s" out="../elsewhere"', at: '"../elsewhere"' },
 ];
 
 describe('one diagnostic per code', () => {

@@ -120,9 +120,12 @@ function firstLine(message: string): string {
 
 let warned = false;
 
+/** What `auto` says, once per process, when it runs on the CPU (the reasons: `lvi doctor`). */
+export const AUTO_CPU_NOTE = 'device: cpu (no GPU provider available; see lvi doctor)';
+
 /**
  * The concrete device for `device`. `auto` takes the first of cuda, webgpu, cpu that starts
- * and warns once per process (through `onWarning`, else stderr) when it falls back to CPU.
+ * and says so once per process in one line (through `onWarning`, else stderr) when it falls back to CPU.
  * An explicit device that cannot start throws DeviceError.
  */
 export async function resolveDevice(device: Device, onWarning?: (message: string) => void): Promise<ConcreteDevice> {
@@ -131,18 +134,16 @@ export async function resolveDevice(device: Device, onWarning?: (message: string
     if (problem) throw new DeviceError(device, problem);
     return device;
   }
-  const reasons: string[] = [];
   for (const d of AUTO_ORDER) {
     const problem = await deviceProblem(d);
     if (!problem) {
       if (d === 'cpu' && !warned) {
         warned = true;
-        const message = `device=auto: no GPU device could start, running on CPU (${reasons.join('; ')})`;
-        (onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(message);
+        // CPU is the normal case on a laptop: one short line; `lvi doctor` says why each GPU provider did not start.
+        (onWarning ?? ((m: string) => process.stderr.write(`${m}\n`)))(AUTO_CPU_NOTE);
       }
       return d;
     }
-    reasons.push(`${d}: ${problem}`);
   }
   throw new Error('unreachable: the CPU device always starts');
 }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile, constants as fsConstants } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
+import { performance } from 'node:perf_hooks';
 import type { NodeRunner } from '../runner.js';
 
 /** Bump when the entry layout or the key derivation changes: old entries are then ignored. */
@@ -51,6 +52,9 @@ export interface PendingEntry {
 
 let tempCounter = 0;
 
+/** This process's start, in ms since the epoch (what names its temporary folders). */
+export const PROCESS_STARTED = Math.round(performance.timeOrigin);
+
 export class ResultCache {
   constructor(readonly root: string) {}
 
@@ -77,7 +81,9 @@ export class ResultCache {
   }
 
   async begin(key: string): Promise<PendingEntry> {
-    const dir = join(this.root, '.tmp', `${key.slice(0, 16)}-${process.pid}-${Date.now()}-${tempCounter++}`);
+    // The pid and the process's start time name the owner: a later run removes the folder once
+    // that process is gone, even when its pid has been given to another process since.
+    const dir = join(this.root, '.tmp', `${key.slice(0, 16)}-${process.pid}-${PROCESS_STARTED}-${tempCounter++}`);
     const filesDir = join(dir, 'files');
     await mkdir(filesDir, { recursive: true });
     return { dir, filesDir };

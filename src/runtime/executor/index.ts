@@ -1,12 +1,14 @@
 // `lvi run`: executes a compiled plan in dependency order. Results are cached by content key
 // under <studyDir>/.lvi/cache, so a rerun does only what changed; every run's files are copied
-// to <out>/<statement>/<runId>/; a failing node stops only what needs it; the lock file beside
-// the study records what ran.
+// to <out>/<statement>/<runId>/; a failing node stops only what needs it. The lock file beside
+// the study records what defines the results (and every output's hash); .lvi/runs/ records how
+// each run went. lvi writes only inside the study's folder (or where --allow-out says), and
+// deletes or replaces only files it wrote (outputs.ts).
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
 import type { Device } from '../api.js';
@@ -14,9 +16,12 @@ import { loadRunners } from '../runners.js';
 import { ResultCache, checkRelative, copyOut, effectiveKeys, materialise, type CacheEntry } from './cache.js';
 import { namedNodes, selectNodes, topologicalOrder } from './graph.js';
 import type { NodeRunner, RunContext, NodeResult } from '../runner.js';
-import { lockNode, lockPath, lockText, portable, readLock, writeLock, type LockDocument, type LockNode, type NodeStatus } from './lock.js';
+import { LOCK_FORMAT, lockNode, lockOuts, lockPath, lockSummary, lockText, portable, readLock, writeLock, type LockDocument, type LockNode, type NodeStatus } from './lock.js';
+import { OutputManifest, escapeMessage, fileHash, foreignFiles, isFileAt, relPath, removeIfOurs, writable, type Outs } from './outputs.js';
 import { barProgress, formatSeconds, lineProgress, type ProgressSink } from './progress.js';
-import { engineVersions } from './versions.js';
+import { RUNS_KEPT, pruneRunRecords, runRecordPath, writeRunRecord, type RunRecord, type RunRecordNode } from './run-record.js';
+import { sweepStaleTemps } from './temps.js';
+import { engineVersions, runtimeVersions } from './versions.js';
 
 export type { NodeStatus } from './lock.js';
 export { lockPath } from './lock.js';
@@ -38,8 +43,12 @@ export interface ExecuteOptions {
   progress?: 'auto' | 'bars' | 'lines' | 'none';
   /** NodeRunner lookup (default: the registry). */
   kernels?: (kind: string) => NodeRunner | undefined; // default: the catalogue's runners (src/runtime/runners.ts)
-  /** Lock file path (default: beside the study); false writes none. */
+  /** Lock file path (default: beside the study); false writes none (and no run record). */
   lockFile?: string | false;
+  /** Folders outside the study's folder that this run may write into (`lvi run --allow-out`). */
+  allowOut?: string[];
+  /** Run records kept under .lvi/runs/ (default RUNS_KEPT). */
+  runsKept?: number;
 }
 
 export interface NodeRunSummary {
@@ -54,6 +63,8 @@ export interface NodeRunSummary {
   outDir?: string;
   /** Absolute paths of the run's files, extra copies (a report's `file`) included. */
   files: string[];
+  /** The run's files (relative to the study folder) -> sha256, as in the lock's `outs`. */
+  outs: Outs;
   summary: Record<string, unknown>;
   key: string;
   /** `file:line:col` of the statement (absolute file). */
@@ -66,6 +77,8 @@ export interface RunSummary {
   study: string;
   outDir: string;
   lockFile?: string;
+  /** This run's record under .lvi/runs/. */
+  runRecord?: string;
   status: 'ok' | 'failed';
   /** 0 when every selected node ran or was cached, 1 otherwise. */
   exitCode: number;
@@ -91,82 +104,138 @@ interface NodeState {
   warnings: string[];
   outDir?: string;
   files: string[];
+  outs: Outs;
 }
 
 export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Promise<RunSummary> {
   const started = new Date();
   const t0 = performance.now();
+  const { studyDir } = plan;
   const kernelFor = options.kernels ?? (await loadRunners(plan.nodes.map((n) => n.kind)));
   const order = topologicalOrder(plan);
   const selected = selectNodes(plan, options.only);
   const forced = options.force ? namedNodes(plan, options.only) : new Set<string>();
   const keys = effectiveKeys(order, plan, kernelFor);
   const device = (options.device ?? (plan.study.device as Device | undefined) ?? 'auto') as Device;
-  const cache = new ResultCache(options.cacheDir ?? join(plan.studyDir, '.lvi', 'cache'));
-  await sweepStaleTemps(cache.root);
+  const cache = new ResultCache(options.cacheDir ?? join(studyDir, '.lvi', 'cache'));
+  const allowOut = (options.allowOut ?? []).map((p) => resolve(p));
   const lockFile = options.lockFile === false ? undefined : (options.lockFile ?? lockPath(plan.studyFile));
   const previousLock = lockFile ? await readLock(lockFile) : undefined;
+  const manifest = await OutputManifest.load(join(studyDir, '.lvi', 'outs.json'), lockOuts(previousLock));
+
+  // Refusals come before anything is written or removed.
+  if (!writable(studyDir, allowOut, plan.outDir)) throw new Error(escapeMessage('the output folder', plan.outDir, studyDir));
+  if (isFileAt(plan.outDir)) throw new Error(`the output folder ${shortPath(plan.outDir)} is a file, not a folder: give out= a folder (or a path that does not exist yet)`);
+  await refuseForeignFiles(plan, selected, keys, cache, manifest);
+
+  await sweepStaleTemps(cache.root);
   const sink = progressSink(options);
   const versions = engineVersions(plan.lviVersion);
-  // Read once: the lock is rewritten many times per run, and it describes the study as it was compiled.
+  // Read once: it describes the study as it was compiled (comments included: the run record's).
   const studyFileHash = studyHash(plan);
+  const recordFile = lockFile ? runRecordPath(plan.studyFile, studyDir, started) : undefined;
 
   const states = new Map<string, NodeState>();
   for (const node of order) {
-    states.set(node.id, { node, kernel: kernelFor(node.kind), key: keys.get(node.id)!, valueReady: false, seconds: 0, warnings: [], files: [] });
+    states.set(node.id, { node, kernel: kernelFor(node.kind), key: keys.get(node.id)!, valueReady: false, seconds: 0, warnings: [], files: [], outs: {} });
   }
 
-  const lockDocument = (final = false): LockDocument => {
+  const previousEntry = (st: NodeState): LockNode | undefined => {
+    const prev = previousLock?.lock === LOCK_FORMAT ? previousLock.nodes?.[st.node.id] : undefined;
+    return prev && prev.key === st.key ? prev : undefined;
+  };
+
+  const lockDocument = (): LockDocument => {
     const nodes: Record<string, LockNode> = {};
     for (const st of states.values()) {
       const { node } = st;
-      if (!selected.has(node.id)) {
-        const prev = previousLock?.nodes?.[node.id];
-        nodes[node.id] = prev && prev.key === st.key ? prev : lockNode(plan, node, st.key, 'not-run');
+      const done = selected.has(node.id) && (st.status === 'ran' || st.status === 'cached') && st.result;
+      if (!done) {
+        // Not selected, or not finished yet: what the lock said, while it still describes this node.
+        const keep = !selected.has(node.id) || st.status === undefined ? previousEntry(st) : undefined;
+        nodes[node.id] = keep ?? lockNode(plan, node, st.key);
         continue;
       }
-      const entry = lockNode(plan, node, st.key, st.status ?? 'pending');
-      entry.device = st.device;
-      entry.seconds = st.computeSeconds === undefined ? undefined : round3(st.computeSeconds);
-      if (st.result) entry.summary = st.result.summary;
-      if (st.error) entry.error = st.error;
+      const entry = lockNode(plan, node, st.key);
+      entry.summary = lockSummary(st.result!.summary);
+      entry.outs = st.outs;
       nodes[node.id] = entry;
+    }
+    return {
+      lock: LOCK_FORMAT,
+      study: { name: plan.study.name, file: plan.studyFile, out: plan.outDir },
+      versions,
+      nodes,
+    };
+  };
+
+  const runRecord = (final: boolean): RunRecord => {
+    const nodes: Record<string, RunRecordNode> = {};
+    for (const st of states.values()) {
+      const { node } = st;
+      const source = sourceOf(node, plan);
+      nodes[node.id] = {
+        status: !selected.has(node.id) ? 'not-run' : (st.status ?? 'pending'),
+        seconds: st.status ? round3(st.seconds) : undefined,
+        computeSeconds: st.computeSeconds === undefined ? undefined : round3(st.computeSeconds),
+        device: st.device,
+        source: source ? `${portable(source.file, studyDir)}:${source.line}:${source.column}` : undefined,
+        summary: st.result ? (portable(st.result.summary, studyDir) as Record<string, unknown>) : undefined,
+        error: st.error,
+        warnings: st.warnings.length ? [...st.warnings] : undefined,
+      };
     }
     const failed = [...states.values()].some((s) => s.status === 'failed' || s.status === 'skipped');
     return {
-      lock: 1,
-      study: {
-        name: plan.study.name,
-        file: String(portable(plan.studyFile, plan.studyDir)),
-        out: String(portable(plan.outDir, plan.studyDir)),
-        hash: studyFileHash,
-      },
-      versions,
-      run: {
-        date: started.toISOString(),
-        seconds: round3((performance.now() - t0) / 1000),
-        status: failed ? 'failed' : final ? 'ok' : 'incomplete',
-        device,
-        only: options.only && options.only.length ? options.only : undefined,
-        force: options.force || undefined,
-      },
+      record: 1,
+      study: String(portable(plan.studyFile, studyDir)),
+      date: started.toISOString(),
+      seconds: round3((performance.now() - t0) / 1000),
+      status: failed ? 'failed' : final ? 'ok' : 'incomplete',
+      device,
+      only: options.only && options.only.length ? options.only : undefined,
+      force: options.force || undefined,
+      studyHash: studyFileHash,
+      versions: { ...versions, ...runtimeVersions() },
       nodes,
     };
+  };
+
+  /** What the report shows: the lock's facts with this run's (date, device, status, seconds). */
+  const facts = (): Record<string, unknown> => {
+    const lock = portable(lockDocument(), studyDir) as Record<string, unknown> & { nodes: Record<string, Record<string, unknown>> };
+    const record = runRecord(false);
+    for (const [id, n] of Object.entries(lock.nodes)) {
+      const r = record.nodes[id];
+      if (r) Object.assign(n, { status: r.status, device: r.device, seconds: r.computeSeconds });
+    }
+    return { ...lock, versions: record.versions, run: { date: record.date, device: record.device, status: record.status } };
   };
 
   const materialiseNode = async (st: NodeState): Promise<void> => {
     const r = st.result!;
     st.files = [];
+    st.outs = {};
     st.outDir = undefined;
-    if (st.node.statement !== undefined && r.files.length > 0 && r.dir) {
+    // An exported file is written where it is exported to, once (not also into the run folder).
+    const exported = new Set(Object.keys(r.exports ?? {}));
+    const runFiles = r.files.filter((f) => !exported.has(f));
+    if (st.node.statement !== undefined && runFiles.length > 0 && r.dir) {
       st.outDir = join(plan.outDir, segment(st.node.statement), segment(st.node.runId));
-      await materialise(r.dir, r.files, st.outDir);
-      st.files.push(...r.files.map((f) => join(st.outDir!, f)));
+      await materialise(r.dir, runFiles, st.outDir);
+      st.files.push(...runFiles.map((f) => join(st.outDir!, f)));
     }
     for (const [name, dest] of Object.entries(r.exports ?? {})) {
-      await copyOut(join(r.dir!, name), dest);
+      const from = join(r.dir!, name);
+      if (!writable(studyDir, allowOut, dest)) throw new Error(escapeMessage(`'${name}' is to be written to`, dest, studyDir));
+      if (existsSync(dest) && !manifest.has(relPath(studyDir, dest)) && (await fileHash(dest).catch(() => '')) !== (await fileHash(from))) {
+        throw new Error(`${shortPath(dest)} exists and lvi did not write it: not replaced (move it, or write '${name}' elsewhere)`);
+      }
+      await copyOut(from, dest);
       st.files.push(dest);
     }
+    for (const f of st.files) st.outs[relPath(studyDir, f)] = await fileHash(f);
+    manifest.record(st.outs);
   };
 
   const runNode = async (st: NodeState): Promise<void> => {
@@ -196,10 +265,11 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
       progress: (done, total, label) => progress.update(done, total, label),
       warn: (message) => {
         st.warnings.push(message);
-        sink.log(`warning: ${title}: ${message}`);
+        // The device line (`device: cpu (...)`) is a note, said once; the rest are warnings.
+        sink.log(message.startsWith('device: ') ? message : `warning: ${title}: ${message}`);
       },
       lookup: (id) => states.get(id)?.result,
-      facts: () => JSON.parse(JSON.stringify(portable(lockDocument(), plan.studyDir))) as Record<string, unknown>,
+      facts: () => JSON.parse(JSON.stringify(facts())) as Record<string, unknown>,
     };
     try {
       const out = await kernel.run(ctx);
@@ -248,13 +318,14 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     }
   };
 
-  // The lock is rewritten as nodes finish (at most every 2 s), so a killed run leaves a lock
-  // that names what finished; the pending nodes are marked so.
-  let lastLockWrite = -Infinity;
-  const interimLock = async (): Promise<void> => {
-    if (!lockFile || performance.now() - lastLockWrite < 2000) return;
-    lastLockWrite = performance.now();
-    await writeLock(lockFile, lockText(lockDocument(), plan.studyDir)).catch(() => undefined);
+  // The lock and the run record are rewritten as nodes finish (at most every 2 s), so a killed
+  // run leaves a record of what finished and a lock whose entries all describe real results.
+  let lastWrite = -Infinity;
+  const interimWrite = async (): Promise<void> => {
+    if (!lockFile || performance.now() - lastWrite < 2000) return;
+    lastWrite = performance.now();
+    await writeLock(lockFile, lockText(lockDocument(), studyDir)).catch(() => undefined);
+    if (recordFile) await writeRunRecord(recordFile, runRecord(false)).catch(() => undefined);
   };
 
   /** Makes sure a dependency's in-memory value exists, rerunning a loader whose summary was cached. */
@@ -313,7 +384,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
         }
         st.seconds = (performance.now() - tStart) / 1000;
         // Loaders (not cached on disk) say nothing here: they print 'ran' if a node needs them.
-        if (st.status !== 'cached') sink.log(`${nodeTitle(node)}: error: ${st.error}`);
+        if (st.status !== 'cached') sink.log(`${displayLocation(node, plan) ?? node.id}: error: ${nodeTitle(node)}: ${st.error}`);
         else if (st.kernel.cache) sink.log(`cached  ${nodeTitle(node)}`);
         return;
       }
@@ -325,12 +396,14 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     for (const node of order) {
       if (!selected.has(node.id)) continue;
       await handle(node);
-      await interimLock();
+      await interimWrite();
     }
   } finally {
     sink.close();
   }
-  if (!options.only?.length) await pruneRunFolders(plan);
+  if (!options.only?.length) {
+    for (const kept of await pruneRunFolders(plan, states, manifest)) sink.log(`note: ${kept}`);
+  }
 
   const nodes: NodeRunSummary[] = [];
   const counts: Record<NodeStatus, number> = { ran: 0, cached: 0, failed: 0, skipped: 0 };
@@ -347,6 +420,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
       seconds: round3(st.seconds),
       outDir: st.outDir,
       files: st.files,
+      outs: st.outs,
       summary: st.result?.summary ?? {},
       key: st.key,
       location: locationOf(node, plan),
@@ -354,12 +428,16 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
       warnings: st.warnings.length ? st.warnings : undefined,
     });
   }
-  const ok = counts.failed === 0 && counts.skipped === 0;
+  let ok = counts.failed === 0 && counts.skipped === 0;
   if (lockFile) {
     try {
-      await writeLock(lockFile, lockText(lockDocument(true), plan.studyDir));
+      await writeLock(lockFile, lockText(lockDocument(), studyDir));
+      await manifest.save(studyDir);
+      await writeRunRecord(recordFile!, runRecord(true));
+      await pruneRunRecords(plan.studyFile, studyDir, options.runsKept ?? RUNS_KEPT);
     } catch (e) {
-      sink.log(`error: cannot write the lock file ${lockFile}: ${errorMessage(e)}`);
+      ok = false;
+      sink.log(`error: cannot write the lock file ${lockFile} or the run record: ${errorMessage(e)}`);
     }
   }
   const seconds = round3((performance.now() - t0) / 1000);
@@ -371,6 +449,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     study: plan.studyFile,
     outDir: plan.outDir,
     lockFile,
+    runRecord: lockFile ? recordFile : undefined,
     status: ok ? 'ok' : 'failed',
     exitCode: ok ? 0 : 1,
     seconds,
@@ -447,16 +526,23 @@ function round3(x: number): number {
 
 /**
  * Run folders of sweep values no longer in the study (<out>/<statement>/<old runId>/) are
- * removed after a full run, so the output folder shows only what the study now produces.
+ * removed after a full run, so the output folder shows only what the study now produces; a
+ * folder goes only when every file in it is lvi's and unchanged. Returns what it kept, and why.
  */
-async function pruneRunFolders(plan: Plan): Promise<void> {
+async function pruneRunFolders(plan: Plan, states: Map<string, NodeState>, manifest: OutputManifest): Promise<string[]> {
   const current = new Map<string, Set<string>>();
-  for (const n of plan.nodes) {
+  for (const st of states.values()) {
+    const n = st.node;
     if (n.statement === undefined) continue;
-    current.set(n.statement, (current.get(n.statement) ?? new Set()).add(n.runId));
+    const ids = current.get(n.statement) ?? new Set<string>();
+    current.set(n.statement, ids);
+    // A run that wrote no run folder (its files are all exported) leaves none behind either.
+    const wroteNone = (st.status === 'ran' || st.status === 'cached') && st.outDir === undefined;
+    if (!wroteNone) ids.add(n.runId);
   }
+  const kept: string[] = [];
   for (const [statement, runIds] of current) {
-    const dir = join(plan.outDir, statement);
+    const dir = join(plan.outDir, segment(statement));
     let names: string[];
     try {
       names = await readdir(dir);
@@ -464,31 +550,49 @@ async function pruneRunFolders(plan: Plan): Promise<void> {
       continue;
     }
     for (const name of names) {
-      if (!runIds.has(name)) await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
+      if (runIds.has(name)) continue;
+      const why = await removeIfOurs(plan.studyDir, join(dir, name), manifest);
+      if (why) kept.push(why);
     }
   }
+  return kept;
 }
 
-/** Temporary folders of runs that were killed (their process is gone) are removed. */
-async function sweepStaleTemps(root: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(join(root, '.tmp'));
-  } catch {
-    return;
+/**
+ * Stops the run, before anything is written, when a folder it writes into (<out>/<statement>/)
+ * holds files lvi did not write: with out="." a statement named like an input folder would
+ * otherwise have its files replaced or pruned. A file identical to the cached result it would
+ * mirror counts as lvi's (outputs of a version of lvi that kept no manifest).
+ */
+async function refuseForeignFiles(plan: Plan, selected: Set<string>, keys: Map<string, string>, cache: ResultCache, manifest: OutputManifest): Promise<void> {
+  const runs = new Map<string, string>(); // <statement>/<runId> -> cache key
+  const dirs = new Set<string>();
+  for (const n of plan.nodes) {
+    if (n.statement === undefined || !selected.has(n.id)) continue;
+    runs.set(`${n.statement}/${n.runId}`, keys.get(n.id)!);
+    dirs.add(join(plan.outDir, segment(n.statement)));
   }
-  for (const name of names) {
-    const pid = Number(/^[0-9a-f]+-(\d+)-/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    await rm(join(root, '.tmp', name), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
+  const adopted: Outs = {};
+  const lvisOwn = async (rel: string, abs: string): Promise<boolean> => {
+    const parts = relative(plan.outDir, abs).split(/[\/]/);
+    const key = runs.get(`${parts[0]}/${parts[1]}`);
+    if (!key || parts.length < 3) return false;
+    const entry = await cache.read(key);
+    const name = parts.slice(2).join('/');
+    if (!entry?.files.includes(name)) return false;
+    const hash = await fileHash(abs);
+    if (hash !== (await fileHash(join(cache.filesDir(key), name)))) return false;
+    adopted[rel] = hash;
     return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  };
+  const foreign = await foreignFiles(plan.studyDir, [...dirs], manifest, lvisOwn);
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, 3).map(shortPath).join(', ') + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : '');
+    const folders = [...new Set(foreign.map((f) => [...dirs].find((d) => f.startsWith(d))!))].map(shortPath).join(', ');
+    throw new Error(
+      `the output folder ${folders} holds files lvi did not write (${shown}); lvi replaces and removes only its own outputs, ` +
+        'so nothing was changed. Move those files, or give the statement another name or the study another out=',
+    );
   }
+  manifest.record(adopted);
 }

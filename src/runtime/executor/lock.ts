@@ -1,6 +1,10 @@
-// The lock file: the study's resolved form as it ran, in YAML beside the study. Keys are in a
-// fixed order (nodes by id, parameters and facts alphabetically) and paths are relative to the
-// study, so a rerun on another machine diffs only where something really changed.
+// The lock file: what defines and identifies a study's results, in YAML beside the study, for
+// review in version control. It changes only when results do: resolved parameters, input hashes,
+// content keys, lvi and engine versions, deterministic summaries (numbers to 6 significant
+// digits) and the sha256 of every output file (`outs`). Keys are in a fixed order (nodes by id,
+// everything else alphabetically), paths relative to the study, and nothing that says how or
+// when a run went (dates, seconds, cached or ran, devices, Node, source lines): that is the
+// run record's (.lvi/runs/, see run-record.ts).
 
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -10,30 +14,31 @@ import type { Plan, PlanNode } from '../../compiler/plan.js';
 
 export type NodeStatus = 'ran' | 'cached' | 'failed' | 'skipped';
 
+export const LOCK_FORMAT = 2;
+
+/** Significant digits of the summaries' non-integer numbers in the lock file. */
+export const SUMMARY_DIGITS = 6;
+
 /** What the lock file says about one node. */
 export interface LockNode {
   kind: string;
   statement?: string;
   runId: string;
-  source?: string;
-  /** 'not-run': not selected by --only and no earlier result with the same key. */
-  status: NodeStatus | 'pending' | 'not-run';
   key: string;
-  device?: string;
-  seconds?: number;
   deps: Record<string, string>;
   sweep: Record<string, unknown>;
   params: Record<string, unknown>;
   inputs: Record<string, string>;
+  /** The deterministic part of the node's summary; absent until the node has a result. */
   summary?: Record<string, unknown>;
-  error?: string;
+  /** Output files (relative to the study) -> sha256; absent until the node has a result. */
+  outs?: Record<string, string>;
 }
 
 export interface LockDocument {
   lock: number;
-  study: { name: string; file: string; out: string; hash?: string };
+  study: { name: string; file: string; out: string };
   versions: Record<string, string>;
-  run: { date: string; seconds: number; status: 'ok' | 'failed' | 'incomplete'; device: string; only?: string[]; force?: boolean };
   nodes: Record<string, LockNode>;
 }
 
@@ -63,34 +68,57 @@ export function portable(value: unknown, studyDir: string): unknown {
   return value;
 }
 
+/**
+ * Summary fields that describe how a run went rather than what it found: timings, the device,
+ * the batch size batch=auto chose by timing. They go to the run record, not the lock.
+ */
+export function isVolatileField(name: string): boolean {
+  return /^(seconds|ms|device|devices|date|time|batch|batchProbe|batch_probe|createdAt)$|Seconds$|_seconds$|Ms$|_ms$/.test(name);
+}
+
+/** Numbers to SUMMARY_DIGITS significant digits, so float noise between machines does not show. */
+export function rounded(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) || !Number.isFinite(value) ? value : Number(value.toPrecision(SUMMARY_DIGITS));
+  if (Array.isArray(value)) return value.map(rounded);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = rounded(v);
+    return out;
+  }
+  return value;
+}
+
+/** The lock's part of a summary: volatile fields dropped, numbers rounded. */
+export function lockSummary(summary: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(summary)) if (!isVolatileField(k)) out[k] = rounded(v);
+  return out;
+}
+
 /** The lock entry of a plan node, before any result is known. */
-export function lockNode(plan: Plan, node: PlanNode, key: string, status: LockNode['status']): LockNode {
+export function lockNode(plan: Plan, node: PlanNode, key: string): LockNode {
   const rel = (v: unknown) => portable(v, plan.studyDir) as Record<string, unknown>;
-  const entry: LockNode = {
+  return {
     kind: node.kind,
     statement: node.statement,
     runId: node.runId,
-    source: node.source ? `${portable(node.source.file, plan.studyDir)}:${node.source.line}:${node.source.column}` : undefined,
-    status,
     key,
     deps: rel(node.deps) as Record<string, string>,
     sweep: rel(node.sweep),
     params: rel(node.params),
     inputs: rel(node.files) as Record<string, string>,
   };
-  return entry;
 }
 
-/** A node entry in its fixed field order, undefined fields left out. */
+/** A node entry in its fixed field order, undefined fields and empty maps left out. */
 function ordered(n: LockNode, studyDir: string): Record<string, unknown> {
-  const fields: (keyof LockNode)[] = ['kind', 'statement', 'runId', 'source', 'status', 'key', 'device', 'seconds', 'error', 'deps', 'sweep', 'params', 'inputs', 'summary'];
+  const fields: (keyof LockNode)[] = ['kind', 'statement', 'runId', 'key', 'deps', 'sweep', 'params', 'inputs', 'summary', 'outs'];
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const v = n[f];
     if (v === undefined) continue;
-    // Empty maps (no deps, no sweep, no input files) say nothing: left out.
-    if ((f === 'deps' || f === 'sweep' || f === 'inputs') && Object.keys(v as object).length === 0) continue;
-    out[f] = f === 'summary' ? portable(v, studyDir) : v;
+    if ((f === 'deps' || f === 'sweep' || f === 'inputs' || f === 'outs') && Object.keys(v as object).length === 0) continue;
+    out[f] = f === 'summary' || f === 'outs' ? portable(v, studyDir) : v;
   }
   return out;
 }
@@ -98,10 +126,7 @@ function ordered(n: LockNode, studyDir: string): Record<string, unknown> {
 export function lockText(doc: LockDocument, studyDir: string): string {
   const nodes: Record<string, unknown> = {};
   for (const id of Object.keys(doc.nodes).sort()) nodes[id] = ordered(doc.nodes[id], studyDir);
-  const run: Record<string, unknown> = { date: doc.run.date, seconds: doc.run.seconds, status: doc.run.status, device: doc.run.device };
-  if (doc.run.only) run.only = doc.run.only;
-  if (doc.run.force) run.force = true;
-  const body = { lock: doc.lock, study: doc.study, versions: portable(doc.versions, studyDir), run, nodes };
+  const body = { lock: doc.lock, study: portable(doc.study, studyDir), versions: portable(doc.versions, studyDir), nodes };
   const yaml = new YAML.Document(body, { aliasDuplicateObjects: false });
   // Short things on one line: lists of plain values (windows, columns) and references.
   YAML.visit(yaml, {
@@ -112,7 +137,11 @@ export function lockText(doc: LockDocument, studyDir: string): string {
       if (map.items.some((p) => YAML.isScalar(p.key) && p.key.value === 'ref') && map.items.every((p) => YAML.isScalar(p.value))) map.flow = true;
     },
   });
-  return '# Written by `lvi run`: what ran, with which parameters, inputs, engines and results.\n' + yaml.toString({ lineWidth: 0 });
+  return (
+    '# Written by `lvi run`: what defines the results (parameters, input and output hashes, versions,\n' +
+    `# summaries to ${SUMMARY_DIGITS} significant digits). It changes only when results do; how each run went is in .lvi/runs/.\n` +
+    yaml.toString({ lineWidth: 0 })
+  );
 }
 
 export async function readLock(path: string): Promise<LockDocument | undefined> {
@@ -125,8 +154,23 @@ export async function readLock(path: string): Promise<LockDocument | undefined> 
   }
 }
 
-/** Writes through a temporary file and a rename: readers see the old or the new file, whole. */
+/** Every output listed by a lock (any format: format 1 had none). */
+export function lockOuts(doc: LockDocument | undefined): Record<string, string> {
+  const outs: Record<string, string> = {};
+  for (const n of Object.values(doc?.nodes ?? {})) if (n && typeof n.outs === 'object' && n.outs) Object.assign(outs, n.outs);
+  return outs;
+}
+
+/**
+ * Writes through a temporary file and a rename: readers see the old or the new file, whole.
+ * An unchanged text is not rewritten, so the file's time stays too.
+ */
 export async function writeLock(path: string, text: string): Promise<void> {
+  try {
+    if ((await readFile(path, 'utf8')) === text) return;
+  } catch {
+    // no lock yet
+  }
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text);

@@ -1,4 +1,4 @@
-// Engine versions recorded in the lock file, read without loading the engines themselves.
+// Engine versions recorded in the lock file (and Node in the run record), read without loading the engines.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +24,14 @@ function packageVersion(name: string): string {
   return 'not installed';
 }
 
+/** What defines the results: lvi and the engine (the lock file's `versions`). */
 export function engineVersions(lviVersion: string): Record<string, string> {
-  return { lvi: lviVersion, node: process.version.replace(/^v/, ''), onnxruntime: packageVersion('onnxruntime-node') };
+  return { lvi: lviVersion, onnxruntime: packageVersion('onnxruntime-node') };
 }
+
+/** What the run happened on (the run record's): the Node version. */
+export function runtimeVersions(): Record<string, string> {
+  return { node: process.version.replace(/^v/, '') };
+}
+
+export { packageVersion };

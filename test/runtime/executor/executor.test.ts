@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -9,7 +10,7 @@ import { executePlan, type RunSummary } from '../../../src/runtime/executor/inde
 import type { NodeRunner } from '../../../src/runtime/runner.js';
 import { registerRunner } from '../../../src/runtime/runners.js';
 import type { Plan } from '../../../src/compiler/plan.js';
-import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from './helpers.js';
+import { lastRunRecord, makePlan, removeTempStudies, tempStudy, type NodeSpec } from './helpers.js';
 import { killKernel, killPlan } from './kill-fixture.js';
 
 afterAll(removeTempStudies);
@@ -171,11 +172,16 @@ describe('executePlan', () => {
     // No half-written entry: the failed run's temporary folder is gone.
     const cacheRoot = join(study.dir, '.lvi', 'cache');
     expect(readdirSync(join(cacheRoot, '.tmp'))).toEqual([]);
+    // The lock holds results only; how the run went is in its run record.
     const lock = YAML.parse(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8'));
-    expect(lock.run.status).toBe('failed');
-    expect(lock.nodes['sq#b']).toMatchObject({ status: 'failed', error: 'square of x=b is broken', source: 'study.lvi:2:1' });
-    expect(lock.nodes.total.status).toBe('skipped');
-    expect(lock.nodes['sq#a']).toMatchObject({ status: 'ran', summary: { y: 4 } });
+    expect(lock.nodes['sq#b'].summary).toBeUndefined();
+    expect(lock.nodes['sq#b'].outs).toBeUndefined();
+    expect(lock.nodes['sq#a']).toMatchObject({ summary: { y: 4 }, outs: { 'out/demo/sq/x=a/y.txt': expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    const record = lastRunRecord(study.dir);
+    expect(record.status).toBe('failed');
+    expect(record.nodes['sq#b']).toMatchObject({ status: 'failed', error: 'square of x=b is broken', source: 'study.lvi:2:1' });
+    expect(record.nodes.total.status).toBe('skipped');
+    expect(record.nodes['sq#a']).toMatchObject({ status: 'ran', summary: { y: 4 } });
 
     failing.clear();
     runs.length = 0;
@@ -184,8 +190,8 @@ describe('executePlan', () => {
     expect(runs.sort()).toEqual(['read:b', 'sq#b', 'total']);
     expect(statusOf(second)).toMatchObject({ 'sq#a': 'cached', 'sq#b': 'ran', total: 'ran', other: 'cached' });
     const lock2 = YAML.parse(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8'));
-    expect(lock2.run.status).toBe('ok');
-    expect(lock2.nodes.total).toMatchObject({ status: 'ran', summary: { sum: 13 } });
+    expect(lastRunRecord(study.dir).status).toBe('ok');
+    expect(lock2.nodes.total).toMatchObject({ summary: { sum: 13 } });
   });
 
   it('a node whose kind has no kernel fails with a message; the rest runs', async () => {
@@ -231,35 +237,42 @@ describe('executePlan', () => {
     expect(statusOf(one)).toEqual({ 'read:a': 'cached', 'read:b': 'cached', 'sq#a': 'cached', 'sq#b': 'cached', total: 'ran' });
   });
 
-  it('writes a lock file with resolved parameters, input hashes, keys, versions, devices and timings', async () => {
+  it('writes a lock file with resolved parameters, input hashes, keys, versions and output hashes; timings and devices go to the run record', async () => {
     const { study, plan } = fixture();
     const p = plan();
     await executePlan(p, quiet);
     const text = readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8');
     const lock = YAML.parse(text);
     expect(lock.study).toMatchObject({ name: 'demo', file: 'study.lvi', out: 'out/demo' });
-    expect(lock.versions).toMatchObject({ lvi: '0.0.0-test', node: process.version.slice(1) });
+    expect(lock.versions).toEqual({ lvi: '0.0.0-test', onnxruntime: expect.any(String) });
     expect(lock.versions.onnxruntime).toMatch(/^\d+\.\d+\.\d+/);
     expect(Object.keys(lock.nodes)).toEqual([...Object.keys(lock.nodes)].sort());
     const readA = p.nodes.find((n) => n.id === 'read:a')!;
     expect(lock.nodes['read:a'].params).toEqual({ file: 'a.txt' });
     expect(lock.nodes['read:a'].inputs).toEqual({ 'a.txt': readA.files[join(study.dir, 'a.txt')] });
     const sqb = lock.nodes['sq#b'];
-    expect(sqb).toMatchObject({ kind: 't-square', statement: 'sq', runId: 'x=b', status: 'ran', device: 'cpu', deps: { x: 'read:b' }, sweep: { x: 'b' } });
+    expect(sqb).toMatchObject({ kind: 't-square', statement: 'sq', runId: 'x=b', deps: { x: 'read:b' }, sweep: { x: 'b' }, summary: { y: 9 } });
+    expect(sqb.outs).toEqual({
+      'out/demo/sq/x=b/sub/x.txt': createHash('sha256').update('3\n').digest('hex'),
+      'out/demo/sq/x=b/y.txt': createHash('sha256').update('9\n').digest('hex'),
+    });
     expect(sqb.key).toMatch(/^[0-9a-f]{64}$/);
-    expect(typeof sqb.seconds).toBe('number');
-    // A cached rerun changes nothing about the nodes but their status.
+    for (const field of ['status', 'device', 'seconds', 'source', 'error']) expect(sqb[field]).toBeUndefined();
+    expect(lock.run).toBeUndefined();
+    const record = lastRunRecord(study.dir);
+    expect(record).toMatchObject({ status: 'ok', device: 'cpu', versions: { node: process.version.slice(1) } });
+    expect(record.nodes['sq#b']).toMatchObject({ status: 'ran', device: 'cpu', source: 'study.lvi:2:1' });
+    expect(typeof record.nodes['sq#b'].computeSeconds).toBe('number');
+    // A cached rerun leaves the lock byte-identical.
     await executePlan(plan(), quiet);
-    const again = YAML.parse(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8'));
-    for (const id of Object.keys(lock.nodes)) {
-      expect({ ...again.nodes[id], status: 'x' }).toEqual({ ...lock.nodes[id], status: 'x' });
-    }
+    expect(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8')).toBe(text);
+    const again = YAML.parse(text);
     // --only keeps the other nodes' entries from the previous lock.
     await executePlan(plan({ offsetB: 1 }), { ...quiet, only: ['other'] });
     const partial = YAML.parse(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8'));
     expect(partial.nodes['sq#a']).toEqual(again.nodes['sq#a']);
-    expect(partial.nodes['sq#b'].status).toBe('not-run');
-    expect(partial.run.only).toEqual(['other']);
+    expect(partial.nodes['sq#b'].summary).toBeUndefined(); // its key changed and it did not run
+    expect(lastRunRecord(study.dir)).toMatchObject({ only: ['other'], nodes: { 'sq#b': { status: 'not-run' } } });
   });
 
   it('loaders are not rerun when everything downstream is cached', async () => {
@@ -320,9 +333,12 @@ describe('a killed run', () => {
     // The killed node's temporary folder is there, but no entry for it.
     expect(readdirSync(join(cacheRoot, '.tmp'))).toHaveLength(1);
     const lock = YAML.parse(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8'));
-    expect(lock.run.status).toBe('incomplete');
-    expect(lock.nodes.first.status).toBe('ran');
-    expect(lock.nodes.hang.status).toBe('pending');
+    const record = lastRunRecord(study.dir);
+    expect(record.status).toBe('incomplete');
+    expect(record.nodes.first.status).toBe('ran');
+    expect(record.nodes.hang.status).toBe('pending');
+    expect(lock.nodes.first.outs).toBeDefined();
+    expect(lock.nodes.hang.outs).toBeUndefined();
     const entries = readdirSync(cacheRoot).filter((n) => n !== '.tmp');
     expect(entries).toEqual([lock.nodes.first.key]);
 
@@ -330,6 +346,6 @@ describe('a killed run', () => {
     expect(statusOf(rerun)).toEqual({ first: 'cached', hang: 'ran' });
     expect(readdirSync(join(cacheRoot, '.tmp'))).toEqual([]);
     expect(read(join(rerun.outDir, 'hang', 'default', 'part.txt'))).toBe('whole');
-    expect(YAML.parse(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8')).run.status).toBe('ok');
+    expect(lastRunRecord(study.dir).status).toBe('ok');
   });
 });

@@ -2,7 +2,7 @@
 // (hash of kind, params and input file hashes, as the compiler computes them).
 
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan, PlanNode, ResolvedValue } from '../../../src/compiler/plan.js';
@@ -68,4 +68,12 @@ export function makePlan(study: { dir: string; file: string }, specs: NodeSpec[]
     nodes,
     lviVersion: '0.0.0-test',
   };
+}
+
+/** The newest run record under <dir>/.lvi/runs/ (parsed). */
+export function lastRunRecord(dir: string): Record<string, any> {
+  const runs = join(dir, '.lvi', 'runs');
+  const names = readdirSync(runs).filter((n) => n.endsWith('.json')).sort();
+  if (names.length === 0) throw new Error(`no run record in ${runs}`);
+  return JSON.parse(readFileSync(join(runs, names.at(-1)!), 'utf8')) as Record<string, any>;
 }

@@ -2,19 +2,18 @@
 // roles the compiler gives tables and reports are the ones their kernels read, a rerun does
 // nothing, and a change to the table reruns the table and the report only.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fixture } from '../../helpers/paths.js';
 import YAML from 'yaml';
 import { compileText } from '../../../src/compiler/compile.js';
 import { executePlan } from '../../../src/runtime/executor/index.js';
-import { removeTempStudies, tempStudy } from './helpers.js';
+import { lastRunRecord, removeTempStudies, tempStudy } from './helpers.js';
 
 afterAll(removeTempStudies);
 
-const ref = resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/reference/lam');
+const ref = fixture('lam');
 
 const studyText = (columns: string) => `study "small" out="out"
 model f file="${join(ref, 'fsrcnn_chelsea/model.onnx')}" scale=4
@@ -54,7 +53,9 @@ describe('a compiled LAM study', () => {
     const changed = await executePlan(compile(), { progress: 'none' });
     expect(changed.nodes.filter((n) => n.status === 'ran').map((n) => n.kind).sort()).toEqual(['report', 'table']);
     const lock = YAML.parse(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8'));
-    expect(lock.nodes[lams[0].id]).toMatchObject({ kind: 'lam', status: 'cached', params: { steps: 5 } });
-    expect(['cpu', 'cuda', 'webgpu']).toContain(lock.nodes[lams[0].id].device);
+    expect(lock.nodes[lams[0].id]).toMatchObject({ kind: 'lam', params: { steps: 5 }, summary: { di: Number(lams[0].summary.di.toPrecision(6)) } });
+    const record = lastRunRecord(study.dir);
+    expect(record.nodes[lams[0].id].status).toBe('cached');
+    expect(['cpu', 'cuda', 'webgpu']).toContain(record.nodes[lams[0].id].device);
   });
 });
