@@ -52,3 +52,13 @@ export function confinePaths(parsed: ParsedStudy, statements: StatementLike[]): 
   }
   return out;
 }
+
+/**
+ * The check with the `path-escapes` errors that `lvi run --allow-out` allows removed (their path
+ * lies inside one of `allowOut`, absolute folders), ready for compileChecked.
+ */
+export function allowEscapes<C extends { diagnostics: LviDiagnostic[]; hasErrors: boolean }>(check: C, allowOut: string[]): C {
+  const allowed = (d: LviDiagnostic) => d.code === 'path-escapes' && typeof d.data?.path === 'string' && allowOut.some((a) => isInside(a, d.data!.path as string));
+  const diagnostics = check.diagnostics.filter((d) => !allowed(d));
+  return { ...check, diagnostics, hasErrors: diagnostics.some((d) => d.severity === 'error') };
+}

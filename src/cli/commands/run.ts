@@ -1,7 +1,8 @@
 // lvi run STUDY: compile, then execute the plan (cached by content key, resumable).
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { compileStudy } from '../../compiler/index.js';
+import { compileChecked, compileStudy } from '../../compiler/index.js';
+import { allowEscapes } from '../../compiler/confine.js';
 import type { Device } from '../../runtime/api.js';
 import { executePlan } from '../../runtime/executor/index.js';
 import { printDiagnostics, processIo, shownPath, type Io } from '../io.js';
@@ -17,11 +18,16 @@ export interface RunOptions {
   detach?: boolean;
   /** The (shared) content-addressed cache folder. */
   cache?: string;
+  /** Folders outside the study's folder the run may write into. */
+  allowOut?: string[];
 }
 
 export async function runRun(file: string, options: RunOptions = {}, io: Io = processIo): Promise<number> {
   const abs = path.resolve(file);
-  const { plan, diagnostics } = compileStudy(abs);
+  const allowOut = options.allowOut?.map((p) => path.resolve(p)) ?? [];
+  let { plan, diagnostics, check } = compileStudy(abs);
+  // Outputs outside the study's folder are errors of the study unless --allow-out allows them.
+  if (!plan && allowOut.length) ({ plan, diagnostics } = compileChecked(allowEscapes(check, allowOut)));
   if (!plan) {
     printDiagnostics((t) => io.err(t), abs, diagnostics);
     io.err(`${shownPath(abs)}: not run: fix the errors above first`);
@@ -36,6 +42,7 @@ export async function runRun(file: string, options: RunOptions = {}, io: Io = pr
       force: options.force,
       device: options.device,
       json: options.json,
+      allowOut,
     });
   } catch (e) {
     // Refusals before any node runs (an unknown --only name): a message, not a stack trace.
@@ -62,6 +69,7 @@ export function register(program: Command): void {
     .option('--json', 'print a machine-readable summary (each run\'s output folder) on stdout')
     .option('--queue [url]', 'run the analyses on `lvi worker`s through Redis: redis://HOST:PORT/DB or rediss:// (default: $LVI_REDIS_URL)')
     .option('--detach', 'with --queue: submit the jobs and return without waiting')
+    .option('--allow-out <path>', 'let the study write outputs into this folder outside its own (repeatable or comma-separated)', collect)
     .option('--cache <dir>', 'the content-addressed cache folder (default: .lvi/cache beside the study; shared with the workers for --queue)')
     .action(async (file: string, opts: RunOptions) => {
       process.exitCode = await runRun(file, opts);
