@@ -16,7 +16,7 @@ import type { ResolvedValue } from './plan.js';
 import { makeDiagnostic, sortDiagnostics, type DiagnosticCode, type LviDiagnostic, type Range, type Suggestion } from './diagnostics.js';
 import type { Param, Statement, Value } from './generated/ast.js';
 import { studyFolder, type ParsedStudy } from './source.js';
-import { imageSize } from './image-size.js';
+import { imageProblem, imageSize } from './image-size.js';
 import { closest } from './suggest.js';
 import { runKindCheck } from './kind-check.js';
 import { confinePaths } from './confine.js';
@@ -348,7 +348,7 @@ class Checker {
           if (t.directory && !st.isDirectory) return report('wrong-file-type', `${where}: ${shown} is a file; a folder is expected`);
           if (!t.directory && st.isDirectory) return report('wrong-file-type', `${where}: ${shown} is a folder; a file is expected`);
           if (!t.directory && IMAGE_EXTENSIONS.has(path.extname(rel).toLowerCase()) && !imageSize(abs)) {
-            return report('not-an-image', `${where}: ${shown} is not a PNG or JPEG image (its header cannot be read; looked at ${abs})`, this.nodeRange(v), { data: { path: abs } });
+            return report('not-an-image', `${where}: ${shown} ${imageProblem(abs) ?? 'is not a PNG or JPEG image (its header cannot be read)'}; looked at ${abs}`, this.nodeRange(v), { data: { path: abs } });
           }
         }
         return abs;

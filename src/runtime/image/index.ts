@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
+import { bytesProblem } from '../../compiler/image-size.js';
 
 export { writeNpy, readNpy, type NpyArray } from './npy.js';
 export { resizeBicubic8, resizeBicubic, deriveLr, cropToScale } from './resize.js';
@@ -33,6 +34,10 @@ export function readImage(path: string): Image {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : String((e as Error).message);
     throw new Error(`cannot read image ${path}: ${why}`);
   }
+  // A cut-short file or a header claiming a giant size is named as such, before the decoder
+  // fails on it with a message about streams or buffer sizes.
+  const problem = (startsWith(bytes, PNG_MAGIC) || startsWith(bytes, JPEG_MAGIC)) && bytesProblem(bytes);
+  if (problem) throw new Error(`cannot read image ${path}: the ${startsWith(bytes, PNG_MAGIC) ? 'PNG' : 'JPEG'} file ${problem}`);
   if (startsWith(bytes, PNG_MAGIC)) return decodePng(path, bytes);
   if (startsWith(bytes, JPEG_MAGIC)) return decodeJpeg(path, bytes);
   const ext = extname(path).toLowerCase();
