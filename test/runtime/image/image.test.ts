@@ -144,7 +144,7 @@ describe('readImage', () => {
     expect(() => readImage(text)).toThrow(new RegExp(`${text.replace(/[/.]/g, '\\$&')}: not a PNG or JPEG file .*extension '.txt'`));
     const broken = path.join(tmp, 'broken.png');
     writeFileSync(broken, Buffer.concat([readFileSync(path.join(fixtures, 'src_37x23.png')).subarray(0, 60)]));
-    expect(() => readImage(broken)).toThrow(new RegExp(`cannot read image .*broken.png: broken PNG`));
+    expect(() => readImage(broken)).toThrow(new RegExp(`cannot read image .*broken.png: the PNG file is truncated`));
   });
 });
 
