@@ -100,19 +100,45 @@ export function gramCentred(data: Float32Array | Float64Array, n: number, d: num
     for (let b0 = a0; b0 < n; b0 += rows) {
       const nb = Math.min(rows, n - b0);
       const B = b0 === a0 ? A : centre(b0, nb);
-      for (let i = 0; i < na; i++) {
-        const ai = i * d;
-        for (let j = b0 === a0 ? i : 0; j < nb; j++) {
-          const bj = j * d;
-          let s = 0;
-          for (let t = 0; t < d; t++) s += A[ai + t] * B[bj + t];
-          g.set(a0 + i, b0 + j, s);
-          g.set(b0 + j, a0 + i, s);
+      // Two rows of A against two rows of B per pass: each loaded value serves two products.
+      const same = b0 === a0;
+      for (let i = 0; i < na; i += 2) {
+        const i2 = Math.min(i + 1, na - 1);
+        for (let j = same ? i : 0; j < nb; j += 2) {
+          const j2 = Math.min(j + 1, nb - 1);
+          const [s00, s01, s10, s11] = dot2x2(A, i * d, i2 * d, B, j * d, j2 * d, d);
+          const put = (r: number, c: number, v: number) => {
+            g.set(a0 + r, b0 + c, v);
+            g.set(b0 + c, a0 + r, v);
+          };
+          put(i, j, s00);
+          put(i, j2, s01);
+          put(i2, j, s10);
+          put(i2, j2, s11);
         }
       }
     }
   }
   return g;
+}
+
+/** The four dot products of rows a1, a2 with rows b1, b2 (offsets into a and b), length d. */
+function dot2x2(a: Float64Array, a1: number, a2: number, b: Float64Array, b1: number, b2: number, d: number): [number, number, number, number] {
+  let s00 = 0;
+  let s01 = 0;
+  let s10 = 0;
+  let s11 = 0;
+  for (let t = 0; t < d; t++) {
+    const x = a[a1 + t];
+    const y = a[a2 + t];
+    const u = b[b1 + t];
+    const v = b[b2 + t];
+    s00 += x * u;
+    s01 += x * v;
+    s10 += y * u;
+    s11 += y * v;
+  }
+  return [s00, s01, s10, s11];
 }
 
 function sortedEigen(sym: Matrix): { values: number[]; vectors: Matrix } {
