@@ -53,7 +53,7 @@ describe('a compiled LAM study', () => {
     const changed = await executePlan(compile(), { progress: 'none' });
     expect(changed.nodes.filter((n) => n.status === 'ran').map((n) => n.kind).sort()).toEqual(['report', 'table']);
     const lock = YAML.parse(readFileSync(join(study.dir, 'study.lock.yaml'), 'utf8'));
-    expect(lock.nodes[lams[0].id]).toMatchObject({ kind: 'lam', params: { steps: 5 }, summary: { di: Number(lams[0].summary.di.toPrecision(6)) } });
+    expect(lock.nodes[lams[0].id]).toMatchObject({ kind: 'lam', params: { steps: 5 }, summary: { di: Number((lams[0].summary.di as number).toPrecision(6)) } });
     const record = lastRunRecord(study.dir);
     expect(record.nodes[lams[0].id].status).toBe('cached');
     expect(['cpu', 'cuda', 'webgpu']).toContain(record.nodes[lams[0].id].device);
