@@ -275,6 +275,16 @@ describe('executePlan', () => {
     expect(lastRunRecord(study.dir)).toMatchObject({ only: ['other'], nodes: { 'sq#b': { status: 'not-run' } } });
   });
 
+  it('keeps one run record per run under .lvi/runs/, the newest N; --json gives its path', async () => {
+    const { study, plan } = fixture();
+    const paths: string[] = [];
+    for (let i = 0; i < 4; i++) paths.push((await executePlan(plan(), { ...quiet, runsKept: 2 })).runRecord!);
+    expect(new Set(paths).size).toBe(4);
+    const left = readdirSync(join(study.dir, '.lvi', 'runs')).sort();
+    expect(left.map((n) => join(study.dir, '.lvi', 'runs', n))).toEqual(paths.slice(2).sort());
+    expect(lastRunRecord(study.dir)).toMatchObject({ record: 1, study: 'study.lvi', status: 'ok', nodes: { total: { status: 'cached' } } });
+  });
+
   it('loaders are not rerun when everything downstream is cached', async () => {
     const { plan } = fixture();
     await executePlan(plan(), quiet);
