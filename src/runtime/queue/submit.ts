@@ -98,6 +98,11 @@ export async function runQueued(plan: Plan, options: QueueRunOptions): Promise<Q
     for (const node of toQueue) {
       const job = jobs.get(node.id)!;
       const state = await queue.getJobState(job.key);
+      // Finished since the cache was read: nothing to queue.
+      if (state === 'completed' && !forced.has(node.id) && (await cache.read(job.key))) {
+        job.how = 'cached';
+        continue;
+      }
       const rerun = state === 'failed' || state === 'completed' || (forced.has(node.id) && state !== 'active');
       if (state !== 'unknown' && !rerun) {
         job.how = 'attached';

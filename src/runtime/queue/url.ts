@@ -46,9 +46,9 @@ export function redisTarget(given: string | undefined, env: NodeJS.ProcessEnv = 
   return { url: raw, shown: maskUrl(raw), options };
 }
 
-/** redis://user:***@host:port/db — the password (or a lone user token) hidden. */
+/** redis://user:***@host:port/db — the password (or a lone user token) hidden, whatever the scheme. */
 export function maskUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) => {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) => {
     const colon = auth.indexOf(':');
     return colon >= 0 ? `${scheme}${auth.slice(0, colon)}:***@` : `${scheme}***@`;
   });

@@ -148,7 +148,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     prefix: QUEUE_PREFIX,
     concurrency: Math.max(1, options.concurrency ?? 1),
     lockDuration: stalledMs,
-    stalledInterval: stalledMs,
+    // The check for expired locks is cheap: run it often, so a dead worker's job moves on
+    // soon after its lock runs out.
+    stalledInterval: Math.min(stalledMs, 5000),
     // A job whose worker died twice is still retried once more before it fails.
     maxStalledCount: 2,
     name,
