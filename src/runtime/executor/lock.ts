@@ -88,10 +88,17 @@ export function rounded(value: unknown): unknown {
   return value;
 }
 
-/** The lock's part of a summary: volatile fields dropped, numbers rounded. */
+/**
+ * The lock's part of a summary: volatile fields dropped, numbers rounded, and absolute paths
+ * dropped too: a cached summary names the file where that run saw it (another checkout, for a
+ * shared cache), while the entry's params, inputs and outs already name the files, relative.
+ */
 export function lockSummary(summary: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(summary)) if (!isVolatileField(k)) out[k] = rounded(v);
+  for (const [k, v] of Object.entries(summary)) {
+    if (isVolatileField(k) || (typeof v === 'string' && isAbsolute(v))) continue;
+    out[k] = rounded(v);
+  }
   return out;
 }
 
