@@ -1,0 +1,172 @@
+// The samples of a DDR/SRGA study: every (image or crop) x degradation as an exact network
+// input, with its labels. A degradation is a call on the HR image (clean, blur, noise, jpeg;
+// then the downscale) or an LR dataset whose files are the inputs themselves.
+
+import path from 'node:path';
+import type { ResolvedValue } from '../../../compiler/plan.js';
+import { readImage } from '../../image/index.js';
+import { cropImage, type Image } from '../../image/image.js';
+import { resizeBicubic } from '../../image/resize.js';
+import type { DatasetValue } from '../../kernels/dataset.js';
+import { valueText } from '../../kernels/params.js';
+
+export interface SampleLabel {
+  /** The source file (HR image, or the LR file of an LR dataset), relative to the study folder. */
+  file: string;
+  degradation: string;
+  /** The source image (file name without extension). */
+  content: string;
+  /** The crop: content@x,y (HR pixels) with patch=, else the content. */
+  crop: string;
+}
+
+export type Degradation =
+  | { kind: 'call'; call: string; args: Record<string, ResolvedValue>; text: string }
+  | { kind: 'dataset'; name: string; value: DatasetValue };
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** A resolved degradation value (`clean`, a call, or an LR dataset reference with its dependency). */
+export function toDegradation(v: ResolvedValue, dataset: (ref: string) => DatasetValue | undefined): Degradation {
+  if (v === 'clean') return { kind: 'call', call: 'clean', args: {}, text: 'clean' };
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    if ('call' in v) return { kind: 'call', call: v.call, args: v.args, text: v.call === 'clean' ? 'clean' : valueText(v) };
+    if ('ref' in v) {
+      const value = dataset(v.ref);
+      if (!value) throw new InputError(`degradation '${v.ref}' is not a loaded dataset`);
+      if (!value.lr) throw new InputError(`dataset '${v.ref}' is given as a degradation but is not lr=true: its files would be taken as network inputs`);
+      return { kind: 'dataset', name: v.ref, value };
+    }
+  }
+  throw new InputError(`not a degradation: ${JSON.stringify(v)}`);
+}
+
+export interface SampleOptions {
+  data?: DatasetValue;
+  scale: number;
+  down: 'mean' | 'bicubic';
+  patch: number;
+  patches: number;
+  /** The study's seed, for noise(...) without its own seed. */
+  seed: number;
+  studyDir: string;
+  /** HR image -> degraded LR (blur/noise/jpeg, then the downscale); clean is handled here. */
+  degrade?: (hr: Image, d: Degradation & { kind: 'call' }, o: { scale: number; down: 'mean' | 'bicubic'; seed: number; index: number }) => Image;
+}
+
+export interface Samples {
+  images: Image[];
+  labels: SampleLabel[];
+}
+
+const stem = (f: string) => path.basename(f).replace(/\.[^.]+$/, '');
+
+/** The longest common prefix of the names, without a trailing separator (the name itself when one). */
+function commonStem(names: string[]): string {
+  if (names.length === 1) return names[0];
+  let p = names[0];
+  for (const n of names) while (!n.startsWith(p)) p = p.slice(0, -1);
+  return p.replace(/[_\-. ]+$/, '') || names[0];
+}
+
+/** Crop boxes of an image: the whole image, or up to `patches` grid cells spread evenly. */
+function boxes(img: Image, patch: number, patches: number): { x: number; y: number; w: number; h: number }[] {
+  if (patch <= 0) return [{ x: 0, y: 0, w: img.width, h: img.height }];
+  const cols = Math.floor(img.width / patch);
+  const rows = Math.floor(img.height / patch);
+  if (cols * rows === 0) throw new InputError(`patch=${patch} is larger than the ${img.width}x${img.height} image`);
+  const cells = cols * rows;
+  const take = Math.min(patches, cells);
+  // Evenly spread over the cells in reading order (first, ..., last when take > 1).
+  return Array.from({ length: take }, (_, i) => {
+    const cell = take === 1 ? 0 : Math.round((i * (cells - 1)) / (take - 1));
+    return { x: (cell % cols) * patch, y: Math.floor(cell / cols) * patch, w: patch, h: patch };
+  });
+}
+
+/** s x s box mean, rounded to 8 bits (half to even), as the DDR/SRGA references' clean LR. */
+export function downMean(img: Image, s: number): Image {
+  const w = Math.floor(img.width / s);
+  const h = Math.floor(img.height / s);
+  const out = new Float32Array(3 * w * h);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let sum = 0;
+        for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++) sum += img.data[(c * img.height + y * s + dy) * img.width + x * s + dx];
+        out[(c * h + y) * w + x] = roundHalfEven((sum / (s * s)) * 255) / 255;
+      }
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+function roundHalfEven(v: number): number {
+  const c = Math.min(255, Math.max(0, v));
+  const f = Math.floor(c);
+  const d = c - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** The clean LR of an HR crop (cut to a multiple of the scale). */
+export function cleanLr(hr: Image, scale: number, down: 'mean' | 'bicubic'): Image {
+  const w = hr.width - (hr.width % scale);
+  const h = hr.height - (hr.height % scale);
+  const cut = w === hr.width && h === hr.height ? hr : cropImage(hr, 0, 0, w, h);
+  return down === 'mean' ? downMean(cut, scale) : resizeBicubic(cut, w / scale, h / scale);
+}
+
+/**
+ * Every sample, ordered source-major: for each HR image (or LR index), each crop, each
+ * degradation. LR datasets are paired with the HR files (or with each other) by sorted position.
+ */
+export function buildSamples(degradations: Degradation[], o: SampleOptions): Samples {
+  const images: Image[] = [];
+  const labels: SampleLabel[] = [];
+  const rel = (f: string) => path.relative(o.studyDir, f).split(path.sep).join('/');
+  const lrSets = degradations.filter((d): d is Degradation & { kind: 'dataset' } => d.kind === 'dataset');
+  const counts = new Set(lrSets.map((d) => d.value.files.length));
+  if (o.data) counts.add(o.data.files.length);
+  if (counts.size > 1) {
+    const parts = lrSets.map((d) => `${d.name}: ${d.value.files.length}`);
+    if (o.data) parts.unshift(`data: ${o.data.files.length}`);
+    throw new InputError(`LR datasets are paired by sorted file name, so they need as many files as the HR data (${parts.join(', ')})`);
+  }
+  const calls = degradations.filter((d) => d.kind === 'call');
+  if (calls.length > 0 && !o.data) throw new InputError(`degradations ${calls.map((d) => (d as { text: string }).text).join(', ')} need HR images: add data=<dataset>`);
+  if (lrSets.length > 0 && o.patch > 0) throw new InputError('patch= cuts HR images; LR datasets are used whole (cut them beforehand, or use degradation calls)');
+  const count = o.data ? o.data.files.length : lrSets[0]?.value.files.length ?? 0;
+  if (count === 0) throw new InputError('no input images: the dataset is empty');
+  for (let i = 0; i < count; i++) {
+    const hrFile = o.data?.files[i];
+    const hr = hrFile ? readImage(hrFile) : undefined;
+    // LR-only: the crop is what the sets' file names share (astronaut_tl_clean, astronaut_tl_blur
+    // -> astronaut_tl), the content that up to its first '_'.
+    const shared = hrFile ? '' : commonStem(lrSets.map((d) => stem(d.value.files[i])));
+    const content = hrFile ? stem(hrFile) : shared.split('_')[0];
+    const cropBoxes = hr ? boxes(hr, o.patch, o.patches) : [undefined];
+    cropBoxes.forEach((box) => {
+      const crop = box && o.patch > 0 ? `${content}@${box.x},${box.y}` : hrFile ? content : shared;
+      const cut = hr && box ? (o.patch > 0 ? cropImage(hr, box.x, box.y, box.w, box.h) : hr) : undefined;
+      for (const d of degradations) {
+        if (d.kind === 'dataset') {
+          const file = d.value.files[i];
+          images.push(readImage(file));
+          labels.push({ file: rel(file), degradation: d.name, content, crop });
+          continue;
+        }
+        let lr: Image;
+        if (d.call === 'clean') lr = cleanLr(cut!, o.scale, o.down);
+        else if (o.degrade) lr = o.degrade(cut!, d, { scale: o.scale, down: o.down, seed: o.seed, index: images.length });
+        else throw new InputError(`degradation ${d.text} is not available (src/runtime/image/degrade.ts is missing)`);
+        images.push(lr);
+        labels.push({ file: rel(hrFile!), degradation: d.text, content, crop });
+      }
+    });
+  }
+  return { images, labels };
+}
