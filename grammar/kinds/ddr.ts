@@ -141,7 +141,11 @@ export const DDR_KINDS: Catalogue = {
     produces: 'embedding',
     name: 'required',
     params: {
-      of: { type: { type: 'ref', kinds: ['features'] }, doc: 'The features to project (every run and layer of that statement).', required: true },
+      of: {
+        type: { type: 'list', of: { type: 'ref', kinds: ['features'] }, single: true, unique: true },
+        doc: 'The features to project: every run and layer of each statement, one scatter panel each.',
+        required: true,
+      },
       method: { type: { type: 'enum', values: ['pca', 'tsne'] }, doc: 'pca: exact, float64 (Gram matrix when rows are wider than the sample count); tsne: seeded.', default: 'pca' },
       components: { type: { type: 'int', min: 1, max: 10000 }, doc: 'PCA components kept (t-SNE always gives 2).', default: 50 },
       perplexity: { type: { type: 'number', min: 1, max: 1000 }, doc: 't-SNE perplexity (about the neighbours each point keeps; below the sample count minus one).', default: 30 },
