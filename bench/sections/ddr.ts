@@ -1,6 +1,6 @@
 // DDR: features of 1,000 samples (32x32 LR crops of the bundled images) from the zoo's RDN x4
 // (2.6M parameters), against 1,000 plain forward passes of the whole network in the same run,
-// each in its own process (peak memory per process). Then the wide case: the flattened body
+// each in its own process (peak memory per process), interleaved, wall and CPU seconds. Then the wide case: the flattened body
 // output (64 x 32 x 32 = 65,536 values per sample) and its exact PCA through the N x N Gram
 // matrix, whose memory is set beside a dense N x D float64 copy of the features.
 
@@ -13,7 +13,7 @@ import { cropImage, type Image } from '../../src/runtime/image/image.js';
 import { pca } from '../../src/runtime/linalg/pca.js';
 import { extractFeatures, type Pool } from '../../src/runtime/methods/ddr/features.js';
 import { loadModel, specialiseModel } from '../../src/runtime/models/index.js';
-import { type BenchContext, mib } from '../lib.js';
+import { type BenchContext, median, mib } from '../lib.js';
 import { fixture } from '../../test/helpers/paths.js';
 
 export const title = 'DDR features, RDN x4 (2.6M parameters), 1,000 samples at 32x32 LR, against plain forward passes';
@@ -49,10 +49,17 @@ interface Job {
 
 export interface Measured {
   seconds: number;
+  /** CPU seconds of the process over the same span (steadier than wall time on a shared machine). */
+  cpuSeconds?: number;
   rows?: number;
   dim?: number;
   featureBytes?: number;
   denseFloat64Bytes?: number;
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
 }
 
 export async function job(j: Job): Promise<Measured> {
@@ -75,28 +82,52 @@ export async function job(j: Job): Promise<Measured> {
     // One warm-up run outside the timing (the features' session is made and warmed inside theirs).
     await session.run({ [model.info.inputName]: { dtype: 'float32', dims, data: feed } });
     const t = performance.now();
+    const c = process.cpuUsage();
     for (let start = 0; start < N; start += BATCH) {
       const part = inputs.slice(start, start + BATCH);
       part.forEach((img, b) => feed.set(img.data, b * img.data.length));
       await session.run({ [model.info.inputName]: { dtype: 'float32', dims, data: feed } });
     }
     const seconds = (performance.now() - t) / 1000;
+    const cpuSeconds = cpuSince(c);
     await session.release();
-    return { seconds };
+    return { seconds, cpuSeconds };
   }
   const t = performance.now();
+  const c = process.cpuUsage();
   const f = await extractFeatures(model, inputs, { layers: j.layers ?? [DEEP], pool: j.pool ?? 'mean', device: 'cpu', threads, batch: BATCH });
   const seconds = (performance.now() - t) / 1000;
+  const cpuSeconds = cpuSince(c);
   const featureBytes = f.reduce((a, x) => a + x.data.byteLength, 0);
   if (j.kind === 'wide') writeNpy(j.file!, f[0].data, [f[0].data.length / f[0].dim, f[0].dim]);
-  return { seconds, rows: f[0].data.length / f[0].dim, dim: f[0].dim, featureBytes };
+  return { seconds, cpuSeconds, rows: f[0].data.length / f[0].dim, dim: f[0].dim, featureBytes };
 }
 
+const REPS = 2;
+
 export async function run(ctx: BenchContext): Promise<void> {
-  const fwd = await ctx.isolated<Measured>(import.meta.url, 'job', { kind: 'forward' } satisfies Job);
-  const one = await ctx.isolated<Measured>(import.meta.url, 'job', { kind: 'features', layers: [DEEP], pool: 'mean' } satisfies Job);
-  const three = await ctx.isolated<Measured>(import.meta.url, 'job', { kind: 'features', layers: LAYERS, pool: 'mean' } satisfies Job);
-  const flat = await ctx.isolated<Measured>(import.meta.url, 'job', { kind: 'features', layers: [DEEP], pool: 'none' } satisfies Job);
+  type M = Measured & { peakRssBytes: number };
+  const jobs: { label: string; job: Job; runs: M[] }[] = [
+    { label: `${N} forward passes of the whole network (baseline)`, job: { kind: 'forward' }, runs: [] },
+    { label: `features ${DEEP}, pool=mean`, job: { kind: 'features', layers: [DEEP], pool: 'mean' }, runs: [] },
+    { label: `features ${LAYERS.join(' + ')}, pool=mean, one pass`, job: { kind: 'features', layers: LAYERS, pool: 'mean' }, runs: [] },
+    { label: `features ${DEEP}, pool=none (flattened)`, job: { kind: 'features', layers: [DEEP], pool: 'none' }, runs: [] },
+  ];
+  // Interleaved repetitions, so load from other jobs on the machine hits every row alike.
+  for (let r = 0; r < REPS; r++) for (const j of jobs) j.runs.push(await ctx.isolated<Measured>(import.meta.url, 'job', j.job));
+  const wall = (j: (typeof jobs)[number]) => median(j.runs.map((m) => m.seconds));
+  const cpu = (j: (typeof jobs)[number]) => median(j.runs.map((m) => m.cpuSeconds!));
+  const fwd = jobs[0];
+  ctx.log(`  ${defaultThreads()} threads, batch ${BATCH}, CPU; medians of ${REPS} interleaved runs, each its own process (peak RSS includes the model and ONNX Runtime)`);
+  ctx.table([
+    ['measurement', 'wall s', 'x forward', 'CPU s', 'x forward', 'peak RSS', 'features held'],
+    ...jobs.map((j, i) => {
+      const m = j.runs[0];
+      const held = i === 0 ? '' : `${m.rows} x ${m.dim} float32${j.job.layers!.length > 1 ? ` x ${j.job.layers!.length} layers` : ''} (${mib(m.featureBytes!)})`;
+      return [j.label, wall(j).toFixed(2), (wall(j) / wall(fwd)).toFixed(2), cpu(j).toFixed(2), (cpu(j) / cpu(fwd)).toFixed(2), mib(Math.max(...j.runs.map((x) => x.peakRssBytes))), held];
+    }),
+  ]);
+
   const wide = await ctx.isolated<Measured>(import.meta.url, 'job', { kind: 'wide', layers: [DEEP], pool: 'none', file: WIDE_FILE } satisfies Job);
   let load: Measured & { peakRssBytes: number };
   let gram: Measured & { peakRssBytes: number };
@@ -106,15 +137,6 @@ export async function run(ctx: BenchContext): Promise<void> {
   } finally {
     rmSync(WIDE_FILE, { force: true });
   }
-  ctx.log(`  ${defaultThreads()} threads, batch ${BATCH}, CPU; each row its own process (peak RSS includes the model and ONNX Runtime)`);
-  const row = (label: string, m: Measured & { peakRssBytes: number }, extra = '') => [label, m.seconds.toFixed(2), (m.seconds / fwd.seconds).toFixed(2), mib(m.peakRssBytes), extra];
-  ctx.table([
-    ['measurement', 'wall s', 'x forward', 'peak RSS', 'features held'],
-    row(`${N} forward passes of the whole network (baseline)`, fwd),
-    row(`features ${DEEP}, pool=mean`, one, `${one.rows} x ${one.dim} float32 (${mib(one.featureBytes!)})`),
-    row(`features ${LAYERS.join(' + ')}, pool=mean, one pass`, three, `3 x ${three.rows} x ${three.dim} float32`),
-    row(`features ${DEEP}, pool=none (flattened)`, flat, `${flat.rows} x ${flat.dim} float32 (${mib(flat.featureBytes!)})`),
-  ]);
   ctx.log(
     `  wide PCA: ${wide.rows} x ${wide.dim} flattened features (${mib(wide.featureBytes!)} float32), 50 components through the ` +
       `${wide.rows} x ${wide.rows} Gram matrix: ${gram.seconds.toFixed(2)} s, peak ${mib(gram.peakRssBytes)} against ${mib(load.peakRssBytes)} ` +

@@ -86,17 +86,22 @@ function boxes(img: Image, patch: number, patches: number): { x: number; y: numb
   });
 }
 
-/** s x s box mean, rounded to 8 bits (half to even), as the DDR/SRGA references' clean LR. */
+/**
+ * s x s box mean, rounded to 8 bits (half to even), as the DDR/SRGA references' clean LR: the
+ * sum in float32, row by row, then / s^2 and * 255 in float32 (numpy's float32 reduction order;
+ * a float64 mean rounds ties differently on ~1 pixel in 7).
+ */
 export function downMean(img: Image, s: number): Image {
   const w = Math.floor(img.width / s);
   const h = Math.floor(img.height / s);
   const out = new Float32Array(3 * w * h);
+  const f = Math.fround;
   for (let c = 0; c < 3; c++) {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         let sum = 0;
-        for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++) sum += img.data[(c * img.height + y * s + dy) * img.width + x * s + dx];
-        out[(c * h + y) * w + x] = roundHalfEven((sum / (s * s)) * 255) / 255;
+        for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++) sum = f(sum + img.data[(c * img.height + y * s + dy) * img.width + x * s + dx]);
+        out[(c * h + y) * w + x] = roundHalfEven(f(f(sum / (s * s)) * 255)) / 255;
       }
     }
   }

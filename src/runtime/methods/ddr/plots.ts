@@ -19,7 +19,7 @@ export async function renderPlot(dir: string, name: string, spec: VlSpec): Promi
   const svg = await view.toSVG();
   view.finalize();
   writeFileSync(path.join(dir, `${name}.svg`), svg);
-  const png = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
+  const png = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' } }).render().asPng();
   writeFileSync(path.join(dir, `${name}.png`), png);
   return [`${name}.vl.json`, `${name}.svg`, `${name}.png`];
 }
@@ -79,7 +79,7 @@ export function srgaSpec(points: CurvePoint[], title: string): VlSpec {
     encoding: {
       x: { field: 'test', type: 'ordinal', sort: tests, title: 'test degradation', axis: { labelAngle: -30 } },
       y: { field: 'srga', type: 'quantitative', title: 'SRGA (lower: closer to the reference)' },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 0, orient: 'bottom' } },
     },
     config: { font: 'sans-serif' },
   };

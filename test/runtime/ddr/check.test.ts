@@ -1,0 +1,53 @@
+// What `lvi check` says about DDR statements before anything runs, and the runtime messages for
+// inputs that cannot work (t-SNE perplexity, one class only).
+import { describe, expect, it, afterAll } from 'vitest';
+import { compileText } from '../../../src/compiler/compile.js';
+import { executePlan } from '../../../src/runtime/executor/index.js';
+import { removeTempStudies, tempStudy } from '../executor/helpers.js';
+import { fixture } from '../../helpers/paths.js';
+
+afterAll(removeTempStudies);
+
+const head = `study "x" out="out"
+model m file="${fixture('models', 'msrresnet-x2-clean.onnx')}" scale=2
+dataset lr_clean dir="${fixture('ddr', 'inputs')}" glob="*_clean.png" lr=true
+dataset lr_noise dir="${fixture('ddr', 'inputs')}" glob="*_noise.png" lr=true
+`;
+
+function errors(text: string) {
+  const study = tempStudy(text);
+  return compileText(text, study.file).diagnostics.filter((d) => d.severity === 'error');
+}
+
+describe('lvi check on DDR statements', () => {
+  it('names the closest tensor for a layer the model file does not have', () => {
+    const e = errors(`${head}features f model=m layer="/body/body.3/Add_output0" degradations=[lr_clean, lr_noise]\n`);
+    expect(e.map((d) => d.message)).toEqual([expect.stringContaining('has no tensor "/body/body.3/Add_output0"; did you mean "/body/body.3/Add_output_0"?')]);
+    expect(e[0].line).toBe(5);
+  });
+
+  it('asks for data= when a degradation is a call on HR images', () => {
+    const e = errors(`${head}features f model=m layer="/LeakyRelu_output_0" degradations=[clean, lr_noise]\n`);
+    expect(e.map((d) => d.message)).toEqual([expect.stringContaining('need HR images: add data=<dataset>')]);
+  });
+
+  it('accepts a study of LR datasets only', () => {
+    expect(errors(`${head}features f model=m layer="/LeakyRelu_output_0" degradations=[lr_clean, lr_noise]\nembed t of=f method=tsne perplexity=5\n`)).toEqual([]);
+  });
+});
+
+describe('DDR runs that cannot work say why', () => {
+  it('a perplexity too large for the samples, and a label with one class only', async () => {
+    const text = `${head}features f model=m layer="/LeakyRelu_output_0" degradations=[lr_clean, lr_noise]
+embed t of=f method=tsne perplexity=30
+features one model=m layer="/LeakyRelu_output_0" degradations=[lr_clean]
+cluster c of=one by=degradation
+`;
+    const study = tempStudy(text);
+    const { plan } = compileText(text, study.file);
+    const run = await executePlan(plan!, { progress: 'none' });
+    const failed = Object.fromEntries(run.nodes.filter((n) => n.status === 'failed').map((n) => [n.kind, n.error]));
+    expect(failed.embed).toMatch(/perplexity 30 needs more samples: with 24 it must be below N - 1 = 23/);
+    expect(failed.cluster).toMatch(/by=degradation .*every sample has the label 'lr_clean' \(one class only\)/);
+  }, 60_000);
+});
