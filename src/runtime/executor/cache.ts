@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
 import { performance } from 'node:perf_hooks';
 import type { NodeRunner } from '../runner.js';
+import { filesBelow } from './outputs.js';
 
 /** Bump when the entry layout or the key derivation changes: old entries are then ignored. */
 const CACHE_FORMAT = 1;
@@ -89,29 +90,43 @@ export class ResultCache {
     return { dir, filesDir };
   }
 
-  /** Moves a finished temporary folder into place; replaces an older entry for the same key. */
+  /**
+   * Moves a finished temporary folder into place; replaces an older entry for the same key
+   * (--force). Another process may commit the same key at the same moment: whichever entry ends
+   * up there is as good as the other (same key, same result), so losing that race is no error.
+   */
   async commit(pending: PendingEntry, fields: Omit<CacheEntry, 'format'>): Promise<void> {
     const entry: CacheEntry = { format: CACHE_FORMAT, ...fields };
     await writeFile(join(pending.dir, 'result.json'), JSON.stringify(entry, null, 2) + '\n');
     const final = this.entryDir(entry.key);
     await mkdir(this.root, { recursive: true });
-    if (existsSync(final)) {
-      // Move the old entry aside first: the swap leaves either the old or the new entry, or
-      // (if killed between the two renames) none, never a mixture.
-      const trash = `${pending.dir}.old`;
-      await rename(final, trash);
-      await rename(pending.dir, final);
-      await rm(trash, { recursive: true, force: true });
-      return;
+    const busy = (e: unknown) => ['ENOTEMPTY', 'EEXIST', 'ENOENT'].includes((e as NodeJS.ErrnoException).code ?? '');
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        await rename(pending.dir, final);
+        return;
+      } catch (e) {
+        if (!busy(e)) throw e;
+      }
+      // An entry is in place. Move it aside first: the swap leaves either the old or the new
+      // entry, or (if killed between the two renames) none, never a mixture.
+      const trash = `${pending.dir}.old${attempt}`;
+      try {
+        await rename(final, trash);
+      } catch (e) {
+        if (!busy(e)) throw e;
+        continue; // someone else moved it meanwhile: try again
+      }
+      try {
+        await rename(pending.dir, final);
+        return;
+      } catch (e) {
+        if (!busy(e)) throw e;
+      } finally {
+        await rm(trash, { recursive: true, force: true });
+      }
     }
-    try {
-      await rename(pending.dir, final);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // Another process committed the same key meanwhile: its entry is as good as ours.
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') await this.discard(pending);
-      else throw e;
-    }
+    await this.discard(pending); // another run keeps committing this key: its entry stands
   }
 
   async discard(pending: PendingEntry): Promise<void> {
@@ -131,16 +146,44 @@ export function checkRelative(name: string, where: string): string {
 
 /**
  * Copies a run's files from its cache entry to its output folder, replacing what an earlier run
- * left there. Copies (reflinks where the file system can), so editing an output never edits
- * the cache.
+ * left there (the executor has checked that whatever is there is lvi's). Copies (reflinks where
+ * the file system can), so editing an output never edits the cache. Each file is replaced by
+ * one rename, so two runs of one study at once never see each other's half-copied files.
  */
 export async function materialise(fromDir: string, files: string[], toDir: string): Promise<void> {
-  await rm(toDir, { recursive: true, force: true });
   await mkdir(toDir, { recursive: true });
-  for (const f of files) await copyOut(join(fromDir, f), join(toDir, f));
+  for (const f of files) {
+    // A concurrent `--force` run of the same key swaps the entry for its identical new one: the
+    // file is gone for a moment, then back at the same path.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await copyOut(join(fromDir, f), join(toDir, f));
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5 || !existsSync(dirname(dirname(fromDir)))) throw e;
+        await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+      }
+    }
+  }
+  const keep = new Set(files.map((f) => join(toDir, f)));
+  for (const abs of await filesBelow(toDir)) {
+    if (!keep.has(abs) && !isCopyTemp(abs)) await rm(abs, { force: true });
+  }
+}
+
+/** A copy in progress (`<file>.lvi-<pid>-<n>.tmp`), renamed onto its file when whole. */
+export function isCopyTemp(path: string): boolean {
+  return /\.lvi-\d+-\d+\.tmp$/.test(path);
 }
 
 export async function copyOut(from: string, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
-  await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
+  const tmp = `${to}.lvi-${process.pid}-${tempCounter++}.tmp`;
+  try {
+    await copyFile(from, tmp, fsConstants.COPYFILE_FICLONE);
+    await rename(tmp, to);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
 }

@@ -561,8 +561,9 @@ async function pruneRunFolders(plan: Plan, states: Map<string, NodeState>, manif
 /**
  * Stops the run, before anything is written, when a folder it writes into (<out>/<statement>/)
  * holds files lvi did not write: with out="." a statement named like an input folder would
- * otherwise have its files replaced or pruned. A file identical to the cached result it would
- * mirror counts as lvi's (outputs of a version of lvi that kept no manifest).
+ * otherwise have its files replaced or pruned. A file at the place of one of the files of the
+ * cached result that run folder mirrors counts as lvi's (outputs of a version of lvi that kept
+ * no manifest, or a concurrent run's copy in progress).
  */
 async function refuseForeignFiles(plan: Plan, selected: Set<string>, keys: Map<string, string>, cache: ResultCache, manifest: OutputManifest): Promise<void> {
   const runs = new Map<string, string>(); // <statement>/<runId> -> cache key
@@ -579,10 +580,10 @@ async function refuseForeignFiles(plan: Plan, selected: Set<string>, keys: Map<s
     if (!key || parts.length < 3) return false;
     const entry = await cache.read(key);
     const name = parts.slice(2).join('/');
+    // One of the files this very result consists of, at its place: lvi's (identical, or being
+    // copied there right now by a concurrent run of the same study).
     if (!entry?.files.includes(name)) return false;
-    const hash = await fileHash(abs);
-    if (hash !== (await fileHash(join(cache.filesDir(key), name)))) return false;
-    adopted[rel] = hash;
+    adopted[rel] = await fileHash(abs);
     return true;
   };
   const foreign = await foreignFiles(plan.studyDir, [...dirs], manifest, lvisOwn);

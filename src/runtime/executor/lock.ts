@@ -12,6 +12,9 @@ import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'nod
 import YAML from 'yaml';
 import type { Plan, PlanNode } from '../../compiler/plan.js';
 
+/** Temporary names stay unique when two runs in one process write at once. */
+let tmpCount = 0;
+
 export type NodeStatus = 'ran' | 'cached' | 'failed' | 'skipped';
 
 export const LOCK_FORMAT = 2;
@@ -179,7 +182,7 @@ export async function writeLock(path: string, text: string): Promise<void> {
     // no lock yet
   }
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}-${tmpCount++}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, path);
 }

@@ -10,6 +10,9 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promise
 import { dirname, join, relative, sep } from 'node:path';
 import { isInside } from '../../compiler/confine.js';
 
+/** Temporary names stay unique when two runs in one process write at once. */
+let tmpCount = 0;
+
 /** Output files by path relative to the study folder (posix separators) -> sha256. */
 export type Outs = Record<string, string>;
 
@@ -86,7 +89,7 @@ export class OutputManifest {
     const outs: Outs = {};
     for (const rel of Object.keys(this.known).sort()) if (existsSync(join(studyDir, rel))) outs[rel] = this.known[rel];
     await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
+    const tmp = `${this.file}.${process.pid}-${tmpCount++}.tmp`;
     await writeFile(tmp, JSON.stringify({ note: 'files lvi wrote (path relative to the study -> sha256); lvi deletes or replaces only these', outs }, null, 1) + '\n');
     await rename(tmp, this.file);
   }
@@ -110,7 +113,8 @@ export async function foreignFiles(studyDir: string, dirs: string[], manifest: O
   for (const dir of dirs) {
     for (const abs of await filesBelow(dir)) {
       const rel = relPath(studyDir, abs);
-      if (manifest.has(rel) || (await lvisOwn(rel, abs))) continue;
+      // A copy another run of this study is making right now (see copyOut) is lvi's too.
+      if (/\.lvi-\d+-\d+\.tmp$/.test(abs) || manifest.has(rel) || (await lvisOwn(rel, abs))) continue;
       foreign.push(abs);
     }
   }

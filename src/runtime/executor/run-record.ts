@@ -7,6 +7,10 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { NodeStatus } from './lock.js';
 
+/** Temporary names stay unique when two runs in one process write at once. */
+let tmpCount = 0;
+const recordsStarted = new Map<string, number>();
+
 export const RUNS_KEPT = 20;
 
 export interface RunRecordNode {
@@ -47,12 +51,16 @@ export function runsDir(studyFile: string, studyDir: string): { dir: string; pre
 /** One name per run, sortable by time: <study>-<date>-<pid>.json. */
 export function runRecordPath(studyFile: string, studyDir: string, started: Date): string {
   const { dir, prefix } = runsDir(studyFile, studyDir);
-  return join(dir, `${prefix}-${started.toISOString().replace(/[:.]/g, '-')}-${process.pid}.json`);
+  // Two runs started in the same millisecond by one process (tests, a queue) get two names.
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const name = recordsStarted.get(stamp) ? `${prefix}-${stamp}-${process.pid}${recordsStarted.get(stamp)}.json` : `${prefix}-${stamp}-${process.pid}.json`;
+  recordsStarted.set(stamp, (recordsStarted.get(stamp) ?? 0) + 1);
+  return join(dir, name);
 }
 
 export async function writeRunRecord(path: string, record: RunRecord): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
-  const tmp = `${path}.tmp`;
+  const tmp = `${path}.${tmpCount++}.tmp`;
   await writeFile(tmp, JSON.stringify(record, null, 1) + '\n');
   await rename(tmp, path);
 }

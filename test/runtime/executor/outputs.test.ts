@@ -88,6 +88,14 @@ describe('lvi deletes and replaces only files it wrote', () => {
     expect(readFileSync(join(runDir, 'mine.txt'), 'utf8')).toBe('keep me\n');
   });
 
+  it('two runs of one study at once both finish: neither takes the other\'s outputs for foreign files', async () => {
+    const s = study(`study "s" out="out"\n${HEAD}lam eye model=m image=i window=[(100,100,8,8), (40,40,8,8)] steps=1\n`);
+    await executePlan(compile(s), quiet);
+    const [a, b] = await Promise.all([executePlan(compile(s), { ...quiet, force: true }), executePlan(compile(s), { ...quiet, force: true })]);
+    expect([a, b].flatMap((r) => r.nodes.filter((n) => n.error).map((n) => n.error))).toEqual([]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+  });
+
   it('stale run folders go only when unchanged; a changed one is kept with a note', async () => {
     const text = (steps: string) => `study "s" out="out"\n${HEAD}lam eye model=m image=i window=(100,100,8,8) steps=${steps}\n`;
     const s = study(text('[1, 2]'));
