@@ -5,7 +5,7 @@
 // folders go only when every file in them is lvi's and unchanged.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, lstatSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { isInside } from '../../compiler/confine.js';
@@ -125,14 +125,6 @@ export async function foreignFiles(studyDir: string, dirs: string[], manifest: O
 export function isFileAt(p: string): boolean {
   try {
     return !lstatSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-export function isFolderAt(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
   } catch {
     return false;
   }
