@@ -147,7 +147,11 @@ export const DDR_KINDS: Catalogue = {
         required: true,
       },
       method: { type: { type: 'enum', values: ['pca', 'tsne'] }, doc: 'pca: exact, float64 (Gram matrix when rows are wider than the sample count); tsne: seeded.', default: 'pca' },
-      components: { type: { type: 'int', min: 1, max: 10000 }, doc: 'PCA components kept (t-SNE always gives 2).', default: 50 },
+      components: {
+        type: { type: 'int', min: 1, max: 10000 },
+        doc: 'PCA components kept (t-SNE always gives 2); more than the samples or values allow is an error.',
+        defaultDoc: 'min(50, N - 1, D), as the DDR reference',
+      },
       perplexity: { type: { type: 'number', min: 1, max: 1000 }, doc: 't-SNE perplexity (about the neighbours each point keeps; below the sample count minus one).', default: 30 },
       iterations: { type: { type: 'int', min: 10, max: 100000 }, doc: 't-SNE optimisation steps.', default: 1000 },
       seed: { type: { type: 'int', min: 0 }, doc: 't-SNE seed.', defaultDoc: 'the study\'s seed', studyDefault: 'seed' },

@@ -30,6 +30,7 @@ dataset snoise dir="${srga}" glob="*_noise0.05.png" lr=true
 features f model=[base, target] layer=["/body/body.1/Add_output_0", "${BODY}"]
     degradations=[lr_clean, lr_blur, lr_noise, lr_jpeg] pool=mean
 embed p of=f method=pca components=2
+embed q of=f method=pca
 embed t of=f method=tsne ${tsne}
 cluster c of=[f, p, t] by=[degradation, content, crop] index=[calinski-harabasz, silhouette, davies-bouldin]
 srga g model=[base, target] layer="${BODY}" reference=sclean tests=[sblur, snoise]
@@ -95,6 +96,12 @@ describe('a DDR study on the reference inputs', () => {
       expect(Math.abs(res.rows[2].srga - sref.networks[net]['noise0.05'].exact.srga)).toBeLessThan(sref.networks[net]['noise0.05'].tolerance);
       expect(existsSync(join(g.outDir!, 'figure-srga.png'))).toBe(true);
     }
+
+    // PCA without components=: min(50, N - 1, D) = 32 for pooled features, all the variance kept.
+    const q = first.nodes.find((n) => n.kind === 'embed' && n.id.includes(':q'))!;
+    const qsets = JSON.parse(readFileSync(join(q.outDir!, 'embedding.json'), 'utf8')).sets as { dim: number; explained_variance_ratio: number[] }[];
+    expect(qsets.map((x) => x.dim)).toEqual([32, 32, 32, 32]);
+    for (const x of qsets) expect(x.explained_variance_ratio.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 12);
 
     const again = await executePlan(compile(), { progress: 'none' });
     expect(again.counts.ran).toBe(0);

@@ -9,7 +9,7 @@ import type { LoadedModel } from '../../api.js';
 import { resolveDevice } from '../../engine/device.js';
 import { readNpy, writeNpy } from '../../image/index.js';
 import type { DatasetValue } from '../../kernels/dataset.js';
-import { numberParam, wordParam } from '../../kernels/params.js';
+import { numberParam, optionalNumber, wordParam } from '../../kernels/params.js';
 import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from '../../stats/cluster.js';
 import { embedPca, embedTsne } from './embed.js';
@@ -206,7 +206,7 @@ export const embedRunner: NodeRunner = {
       ctx.progress(i, sources.length, 'sets');
       const rows = { data: s.data, n: s.n, d: s.dim };
       if (method === 'pca') {
-        const r = embedPca(rows, numberParam(ctx.node, 'components'));
+        const r = embedPca(rows, optionalNumber(ctx.node, 'components') ?? Math.min(50, s.n - 1, s.dim));
         out.push({ ...s, name: `${s.name}>pca`, dim: r.dims, data: r.coords });
         extra.push({ route: r.route, explained_variance_ratio: r.explainedVarianceRatio, explained_variance: r.explainedVariance });
       } else {
