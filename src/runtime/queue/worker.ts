@@ -85,10 +85,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const privateRoot = join(cacheDir, '.workers', `${name}-${jobCounter++}`);
     await mkdir(privateRoot, { recursive: true });
     try {
-      // What the shared cache already holds is linked in, so only this node (and loaders) run.
+      // Cached results the shared cache already holds are linked in, so only this node runs.
+      // Loaders are not: they rerun here to provide their values, and commit fresh entries.
       for (const node of plan.nodes) {
         const key = keys.get(node.id)!;
-        if (node.id === data.nodeId) continue;
+        if (node.id === data.nodeId || !kernels(node.kind)?.cache) continue;
         if (await shared.read(key)) await symlink(shared.entryDir(key), join(privateRoot, key), 'dir');
       }
       let lastProgress = 0;
