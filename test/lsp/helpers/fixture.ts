@@ -25,9 +25,9 @@ export function makeStudyFolder(files: Record<string, string | Buffer> = {}): st
   return dir;
 }
 
-/** A minimal valid PNG header of the given size (enough for size probes). */
+/** A minimal PNG of the given size: its header and the IEND chunk that closes it (enough for size probes; lvi check calls a PNG without IEND truncated). */
 export function tinyPng(width: number, height: number): Buffer {
-  const b = Buffer.alloc(33);
+  const b = Buffer.alloc(45);
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
   b.writeUInt32BE(13, 8);
   b.write('IHDR', 12, 'ascii');
@@ -35,6 +35,8 @@ export function tinyPng(width: number, height: number): Buffer {
   b.writeUInt32BE(height, 20);
   b[24] = 8;
   b[25] = 2;
+  b.write('IEND', 37, 'ascii'); // a 0-byte chunk at 33: length 0, type, CRC
+  b.writeUInt32BE(0xae426082, 41);
   return b;
 }
 
