@@ -135,7 +135,7 @@ export const DDR_KINDS: Catalogue = {
   },
 
   embed: {
-    doc: 'A projection of features (DDR): exact PCA, or seeded t-SNE (DruidJS; rows wider than 50 values go through PCA to 50 first). Scatter plots coloured by content, marked by degradation.',
+    doc: 'A projection of features (DDR): exact PCA, or seeded t-SNE or UMAP (DruidJS; rows wider than 50 values go through PCA to 50 first). Scatter plots coloured by content, marked by degradation.',
     runner: 'embed',
     load,
     produces: 'embedding',
@@ -146,15 +146,21 @@ export const DDR_KINDS: Catalogue = {
         doc: 'The features to project: every run and layer of each statement, one scatter panel each.',
         required: true,
       },
-      method: { type: { type: 'enum', values: ['pca', 'tsne'] }, doc: 'pca: exact, float64 (Gram matrix when rows are wider than the sample count); tsne: seeded.', default: 'pca' },
+      method: {
+        type: { type: 'enum', values: ['pca', 'tsne', 'umap'] },
+        doc: 'pca: exact, float64 (Gram matrix when rows are wider than the sample count); tsne, umap: seeded (DruidJS).',
+        default: 'pca',
+      },
       components: {
         type: { type: 'int', min: 1, max: 10000 },
         doc: 'PCA components kept (t-SNE always gives 2); more than the samples or values allow is an error.',
         defaultDoc: 'min(50, N - 1, D), as the DDR reference',
       },
       perplexity: { type: { type: 'number', min: 1, max: 1000 }, doc: 't-SNE perplexity (about the neighbours each point keeps; below the sample count minus one).', default: 30 },
-      iterations: { type: { type: 'int', min: 10, max: 100000 }, doc: 't-SNE optimisation steps.', default: 1000 },
-      seed: { type: { type: 'int', min: 0 }, doc: 't-SNE seed.', defaultDoc: 'the study\'s seed', studyDefault: 'seed' },
+      neighbors: { type: { type: 'int', min: 2, max: 1000 }, doc: 'UMAP neighbourhood size (below the sample count).', default: 15 },
+      'min-dist': { type: { type: 'number', min: 0, max: 10 }, doc: 'UMAP: how tightly points may pack.', default: 0.1 },
+      iterations: { type: { type: 'int', min: 10, max: 100000 }, doc: 't-SNE / UMAP optimisation steps.', default: 1000 },
+      seed: { type: { type: 'int', min: 0 }, doc: 't-SNE / UMAP seed.', defaultDoc: 'the study\'s seed', studyDefault: 'seed' },
     },
     example: 'embed t of=f method=tsne perplexity=10 seed=0',
   },

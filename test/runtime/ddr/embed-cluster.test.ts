@@ -5,7 +5,7 @@ import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { readNpy } from '../../../src/runtime/image/index.js';
 import { pca } from '../../../src/runtime/linalg/pca.js';
-import { embedPca, embedTsne } from '../../../src/runtime/methods/ddr/embed.js';
+import { embedPca, embedTsne, embedUmap } from '../../../src/runtime/methods/ddr/embed.js';
 import { calinskiHarabasz, daviesBouldin, silhouette, trustworthiness } from '../../../src/runtime/stats/cluster.js';
 import { fixture } from '../../helpers/paths.js';
 
@@ -127,6 +127,18 @@ describe('t-SNE (DruidJS, seeded)', () => {
       /perplexity 30 needs more samples: with 12 it must be below N - 1 = 11/,
     );
     expect(() => embedTsne({ data: new Float64Array(3 * 2), n: 3, d: 2 }, { perplexity: 1, seed: 0, iterations: 10 })).toThrow(/at least 4 samples/);
+  });
+});
+
+describe('UMAP (DruidJS, seeded)', () => {
+  it('reruns identical, separates separated sets, refuses too many neighbours', () => {
+    const set = blobs(3, 20, 80, 10, 11);
+    const o = { neighbors: 10, minDist: 0.1, seed: 0, iterations: 300 };
+    const a = embedUmap(set, o);
+    expect(Array.from(a.coords)).toEqual(Array.from(embedUmap(set, o).coords));
+    expect(silhouette({ data: a.coords, n: set.n, d: 2 }, set.labels).overall).toBeGreaterThan(0.8);
+    expect(trustworthiness(set, { data: a.coords, n: set.n, d: 2 }, 5)).toBeGreaterThan(0.9);
+    expect(() => embedUmap({ data: new Float64Array(10 * 2), n: 10, d: 2 }, { ...o, neighbors: 10 })).toThrow(/neighbors=10 needs more samples: with 10 it must be below 10/);
   });
 });
 

@@ -12,7 +12,7 @@ import type { DatasetValue } from '../../kernels/dataset.js';
 import { numberParam, optionalNumber, wordParam } from '../../kernels/params.js';
 import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from '../../stats/cluster.js';
-import { embedPca, embedTsne } from './embed.js';
+import { embedPca, embedTsne, embedUmap } from './embed.js';
 import { extractFeatures, type Pool } from './features.js';
 import { buildSamples, toDegradation, type Degradation, type SampleLabel, type Samples } from './inputs.js';
 import { renderPlot, scatterSpec, srgaSpec, type CurvePoint, type ScatterPoint } from './plots.js';
@@ -198,7 +198,7 @@ export const embedRunner: NodeRunner = {
   cache: true,
   async run(ctx) {
     const started = performance.now();
-    const method = wordParam(ctx.node, 'method', ['pca', 'tsne'] as const);
+    const method = wordParam(ctx.node, 'method', ['pca', 'tsne', 'umap'] as const);
     const sources = inputSets(ctx, 'of');
     const out: FeatureSet[] = [];
     const extra: Record<string, unknown>[] = [];
@@ -209,6 +209,15 @@ export const embedRunner: NodeRunner = {
         const r = embedPca(rows, optionalNumber(ctx.node, 'components') ?? Math.min(50, s.n - 1, s.dim));
         out.push({ ...s, name: `${s.name}>pca`, dim: r.dims, data: r.coords });
         extra.push({ route: r.route, explained_variance_ratio: r.explainedVarianceRatio, explained_variance: r.explainedVariance });
+      } else if (method === 'umap') {
+        const r = embedUmap(rows, {
+          neighbors: numberParam(ctx.node, 'neighbors'),
+          minDist: numberParam(ctx.node, 'min-dist'),
+          seed: numberParam(ctx.node, 'seed'),
+          iterations: numberParam(ctx.node, 'iterations'),
+        });
+        out.push({ ...s, name: `${s.name}>umap`, dim: r.dims, data: r.coords });
+        extra.push({ pca_components_before: r.pcaComponents ?? null });
       } else {
         const r = embedTsne(rows, {
           perplexity: numberParam(ctx.node, 'perplexity'),
@@ -223,10 +232,11 @@ export const embedRunner: NodeRunner = {
     files.push(writeJson(ctx.runDir, 'labels.json', sources[0].labels));
     // The scatter plot of the first two coordinates, one panel per set.
     const points: ScatterPoint[] = out.flatMap((s) =>
-      s.labels.map((l, i) => ({ panel: s.name.replace(/>(pca|tsne)$/, ''), x: s.data[i * s.dim], y: s.dim > 1 ? s.data[i * s.dim + 1] : 0, content: l.content, degradation: l.degradation, crop: l.crop })),
+      s.labels.map((l, i) => ({ panel: s.name.replace(/>(pca|tsne|umap)$/, ''), x: s.data[i * s.dim], y: s.dim > 1 ? s.data[i * s.dim + 1] : 0, content: l.content, degradation: l.degradation, crop: l.crop })),
     );
-    const axes: [string, string] = method === 'pca' ? ['PC 1', 'PC 2'] : ['t-SNE 1', 't-SNE 2'];
-    files.push(...(await renderPlot(ctx.runDir, 'figure-scatter', scatterSpec(points, `${ctx.node.statement}: ${method === 'pca' ? 'PCA' : 't-SNE'} of the features`, axes))));
+    const title = { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP' }[method];
+    const axes: [string, string] = method === 'pca' ? ['PC 1', 'PC 2'] : [`${title} 1`, `${title} 2`];
+    files.push(...(await renderPlot(ctx.runDir, 'figure-scatter', scatterSpec(points, `${ctx.node.statement}: ${title} of the features`, axes))));
     ctx.progress(sources.length, sources.length, 'sets');
     return {
       value: { sets: out } satisfies FeatureSets,
@@ -265,7 +275,7 @@ export const clusterRunner: NodeRunner = {
     sets.forEach((s, i) => {
       ctx.progress(i, sets.length, 'sets');
       const points = { data: s.data, n: s.n, d: s.dim };
-      const space = /tsne$/.test(s.name) ? 'tsne' : /pca$/.test(s.name) ? 'pca' : 'raw';
+      const space = /\>(pca|tsne|umap)$/.exec(s.name)?.[1] ?? 'raw';
       for (const key of by) {
         const labels = s.labels.map((l) => l[key]);
         const row: ClusterRow = { set: s.name, model: s.model, layer: s.layer, space, by: key, classes: new Set(labels).size };
@@ -284,7 +294,7 @@ export const clusterRunner: NodeRunner = {
       }
     });
     const header = ['features', 'space', 'by', 'classes', ...indices];
-    const md = markdownTable([header, ...rows.map((r) => [r.set.replace(/>(pca|tsne)$/, ''), r.space, r.by, r.classes, ...indices.map((k) => (r[k as keyof ClusterRow] as number | undefined) ?? '')])]);
+    const md = markdownTable([header, ...rows.map((r) => [r.set.replace(/>(pca|tsne|umap)$/, ''), r.space, r.by, r.classes, ...indices.map((k) => (r[k as keyof ClusterRow] as number | undefined) ?? '')])]);
     // Per-class silhouettes, one row per set and label.
     const perClass = rows.filter((r) => r['silhouette-per-class']);
     const classMd = perClass
