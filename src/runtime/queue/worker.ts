@@ -71,9 +71,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   const runJob = async (job: Job, data: JobData, cacheDir: string): Promise<JobResult> => {
     const shared = new ResultCache(cacheDir);
-    if (!swept.has(cacheDir)) {
-      swept.add(cacheDir);
-      await sweepDeadWorkers(cacheDir);
+    for (const d of [join(cacheDir, '.workers'), join(data.plan.studyDir, '.lvi', 'worker-out')]) {
+      if (swept.has(d)) continue;
+      swept.add(d);
+      await sweepDeadWorkers(d);
     }
     const plan = data.plan;
     const keys = effectiveKeys(topologicalOrder(plan), plan, kernels);
@@ -82,7 +83,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       log(`cached  ${data.title}`);
       return { status: 'cached', seconds: 0, worker: name };
     }
-    const privateRoot = join(cacheDir, '.workers', `${name}-${jobCounter++}`);
+    const slot = `${name}-${jobCounter++}`;
+    const privateRoot = join(cacheDir, '.workers', slot);
+    // The executor copies outputs to <out> and writes only inside the study folder: the scratch
+    // <out> of a job lives there (the shared cache may be elsewhere), and goes with the job.
+    const scratchOut = join(plan.studyDir, '.lvi', 'worker-out', slot);
     await mkdir(privateRoot, { recursive: true });
     try {
       // Cached results the shared cache already holds are linked in, so only this node runs.
@@ -117,8 +122,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
             ),
         };
       };
-      // The executor copies outputs to <out>; here <out> is a scratch folder inside the entry.
-      const scratchPlan: Plan = { ...plan, outDir: join(privateRoot, '.out') };
+      const scratchPlan: Plan = { ...plan, outDir: scratchOut };
       const summary = await executePlan(scratchPlan, {
         only: [data.nodeId],
         force,
@@ -141,6 +145,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return { status: 'ran', seconds: mine.seconds, device: typeof mine.summary.device === 'string' ? mine.summary.device : undefined, worker: name };
     } finally {
       await rm(privateRoot, { recursive: true, force: true }).catch(() => undefined);
+      await rm(scratchOut, { recursive: true, force: true }).catch(() => undefined);
     }
   };
 
@@ -203,8 +208,7 @@ async function publish(privateRoot: string, shared: ResultCache, key: string, re
 }
 
 /** Private folders of workers on this host that were killed: their entries never made it. */
-async function sweepDeadWorkers(cacheDir: string): Promise<void> {
-  const dir = join(cacheDir, '.workers');
+async function sweepDeadWorkers(dir: string): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);

@@ -3,8 +3,8 @@
 // test uses its own Redis database and cache folder in one study folder, so output paths (which
 // di.json records) are the same as the local reference run's.
 
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -127,6 +127,7 @@ describe('lvi run --queue with lvi workers', () => {
       expect(submitter.output()).toMatch(new RegExp(`^(ran|cached) +lam eye \\(window=16-16-16-16\\) \\(.* on ${hostname()}-${b.child.pid}\\)$`, 'm'));
       expect(differences(snapshot(outOf('long')), reference.get('long')!)).toEqual([]);
       await expectCleanCache(join(dir, 'cache-b'));
+      expect(readdirSync(join(dir, '.lvi', 'worker-out')).filter((n) => n.startsWith(`${hostname()}-${a.child.pid}-`))).toEqual([]);
       await stopWorker(b);
     } finally {
       await queue.close();
@@ -193,21 +194,26 @@ describe('lvi run --queue with lvi workers', () => {
     await stopWorker(w);
   });
 
-  test('--detach submits and returns; the queue state per node reads waiting, then cached', async () => {
+  test('--detach submits and returns; the queue state per node reads waiting, then cached (a shared cache outside the study)', async () => {
     const url = db(6);
-    const r = await runLvi(['run', 'small.lvi', '--queue', url, '--detach', '--cache', 'cache-g'], { cwd: dir });
+    const shared = mkdtempSync(join(tmpdir(), 'lvi-queue-shared-'));
+    const r = await runLvi(['run', 'small.lvi', '--queue', url, '--detach', '--cache', shared], { cwd: dir });
     expect(r.code, r.output).toBe(0);
     expect(r.output.split('\n').filter((l) => l.startsWith('queued  lam eye'))).toHaveLength(2);
     const { plan } = compileStudy(join(dir, 'small.lvi'));
-    const before = await queueStatus(plan!, redisTarget(url), join(dir, 'cache-g'));
+    const before = await queueStatus(plan!, redisTarget(url), shared);
     expect(before.map((s) => s.state)).toEqual(['waiting', 'waiting']);
     expect(formatQueueStatus(before)[0]).toMatch(/^waiting +lam eye \(window=16-16-16-16\)$/);
-    const w = await worker(url);
-    const done = await runLvi(['run', 'small.lvi', '--queue', url, '--cache', 'cache-g'], { cwd: dir });
+    const w = await worker(url, ['--cache', shared]);
+    const done = await runLvi(['run', 'small.lvi', '--queue', url, '--cache', shared], { cwd: dir });
     expect(done.code, done.output).toBe(0);
-    const after = await queueStatus(plan!, redisTarget(url), join(dir, 'cache-g'));
+    expect(ranLines(w.output())).toHaveLength(2);
+    const after = await queueStatus(plan!, redisTarget(url), shared);
     expect(after.map((s) => s.state)).toEqual(['cached', 'cached']);
+    await expectCleanCache(shared);
+    expect(readdirSync(join(dir, '.lvi', 'worker-out'))).toEqual([]);
     await stopWorker(w);
+    rmSync(shared, { recursive: true, force: true });
   });
 });
 
