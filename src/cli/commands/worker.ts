@@ -84,8 +84,11 @@ export async function runQueuedCli(plan: Plan, options: RunOptions, io: Io = pro
     return 1;
   }
   const abort = new AbortController();
+  let local = false;
+  // While waiting, Ctrl-C stops the waiting (the jobs stay queued); in the local pass it stops
+  // the process as it does a local run (whose cache entries are atomic).
   const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
+    if (local || abort.signal.aborted) process.exit(130);
     abort.abort();
   };
   process.on('SIGINT', onSigint);
@@ -94,6 +97,7 @@ export async function runQueuedCli(plan: Plan, options: RunOptions, io: Io = pro
       target,
       detach: options.detach,
       signal: abort.signal,
+      onLocalPass: () => (local = true),
       only: options.only?.length ? options.only : undefined,
       force: options.force,
       device: options.device,

@@ -26,6 +26,8 @@ export interface QueueRunOptions extends ExecuteOptions {
   signal?: AbortSignal;
   /** How often the submitter reads the jobs' states (ms, default 250). */
   pollMs?: number;
+  /** Called when the waiting is over and the local pass (writing <out>) begins. */
+  onLocalPass?: () => void;
 }
 
 export interface QueuedJob {
@@ -194,6 +196,7 @@ export async function runQueued(plan: Plan, options: QueueRunOptions): Promise<Q
       },
     };
   };
+  options.onLocalPass?.();
   const summary = await executePlan(plan, { ...options, force: false, cacheDir, kernels });
   return { outcome: 'done', summary, jobs: [...jobs.values()], queueSeconds };
 }
