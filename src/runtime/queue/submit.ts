@@ -127,6 +127,11 @@ export async function runQueued(plan: Plan, options: QueueRunOptions): Promise<Q
     log(`queue ${options.target.shown}: ${count('queued')} queued, ${count('attached')} already in the queue, ${count('cached')} cached`);
 
     const pending = new Map([...jobs.values()].filter((j) => j.how !== 'cached').map((j) => [j.key, j]));
+    if (pending.size > 0) {
+      // CLIENT LIST may be refused by a managed Redis: then say nothing.
+      const workers = await queue.getWorkersCount().catch(() => -1);
+      if (workers === 0) log(`no lvi worker is connected to ${options.target.shown} yet: the jobs wait until one starts (\`lvi worker --queue URL\`)`);
+    }
     if (options.detach) {
       for (const j of pending.values()) log(`queued  ${j.title} (job ${j.key.slice(0, 12)})`);
       return { outcome: 'detached', jobs: [...jobs.values()] };

@@ -200,6 +200,7 @@ describe('lvi run --queue with lvi workers', () => {
     const r = await runLvi(['run', 'small.lvi', '--queue', url, '--detach', '--cache', shared], { cwd: dir });
     expect(r.code, r.output).toBe(0);
     expect(r.output.split('\n').filter((l) => l.startsWith('queued  lam eye'))).toHaveLength(2);
+    expect(r.output).toContain('no lvi worker is connected to');
     const { plan } = compileStudy(join(dir, 'small.lvi'));
     const before = await queueStatus(plan!, redisTarget(url), shared);
     expect(before.map((s) => s.state)).toEqual(['waiting', 'waiting']);
