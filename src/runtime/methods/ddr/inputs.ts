@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { ResolvedValue } from '../../../compiler/plan.js';
 import { readImage } from '../../image/index.js';
 import { cropImage, type Image } from '../../image/image.js';
-import { resizeBicubic } from '../../image/resize.js';
 import type { DatasetValue } from '../../kernels/dataset.js';
 import { valueText } from '../../kernels/params.js';
+import { boxMean, degrade, quantise } from './degrade.js';
 
 export interface SampleLabel {
   /** The source file (HR image, or the LR file of an LR dataset), relative to the study folder. */
@@ -52,8 +52,6 @@ export interface SampleOptions {
   /** The study's seed, for noise(...) without its own seed. */
   seed: number;
   studyDir: string;
-  /** HR image -> degraded LR (blur/noise/jpeg, then the downscale); clean is handled here. */
-  degrade?: (hr: Image, d: Degradation & { kind: 'call' }, o: { scale: number; down: 'mean' | 'bicubic'; seed: number; index: number }) => Image;
 }
 
 export interface Samples {
@@ -86,43 +84,14 @@ function boxes(img: Image, patch: number, patches: number): { x: number; y: numb
   });
 }
 
-/**
- * s x s box mean, rounded to 8 bits (half to even), as the DDR/SRGA references' clean LR: the
- * sum in float32, row by row, then / s^2 and * 255 in float32 (numpy's float32 reduction order;
- * a float64 mean rounds ties differently on ~1 pixel in 7).
- */
+/** s x s box mean rounded to 8 bits: the DDR/SRGA references' clean LR. */
 export function downMean(img: Image, s: number): Image {
-  const w = Math.floor(img.width / s);
-  const h = Math.floor(img.height / s);
-  const out = new Float32Array(3 * w * h);
-  const f = Math.fround;
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        let sum = 0;
-        for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++) sum = f(sum + img.data[(c * img.height + y * s + dy) * img.width + x * s + dx]);
-        out[(c * h + y) * w + x] = roundHalfEven(f(f(sum / (s * s)) * 255)) / 255;
-      }
-    }
-  }
-  return { width: w, height: h, data: out };
-}
-
-function roundHalfEven(v: number): number {
-  const c = Math.min(255, Math.max(0, v));
-  const f = Math.floor(c);
-  const d = c - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
+  return quantise(boxMean(img, s));
 }
 
 /** The clean LR of an HR crop (cut to a multiple of the scale). */
 export function cleanLr(hr: Image, scale: number, down: 'mean' | 'bicubic'): Image {
-  const w = hr.width - (hr.width % scale);
-  const h = hr.height - (hr.height % scale);
-  const cut = w === hr.width && h === hr.height ? hr : cropImage(hr, 0, 0, w, h);
-  return down === 'mean' ? downMean(cut, scale) : resizeBicubic(cut, w / scale, h / scale);
+  return degrade(hr, { x: 0, y: 0, w: hr.width, h: hr.height }, { call: 'clean', args: {}, text: 'clean' }, { scale, down, seed: 0, index: 0 }, new Map());
 }
 
 /**
@@ -154,9 +123,9 @@ export function buildSamples(degradations: Degradation[], o: SampleOptions): Sam
     const shared = hrFile ? '' : commonStem(lrSets.map((d) => stem(d.value.files[i])));
     const content = hrFile ? stem(hrFile) : shared.split('_')[0];
     const cropBoxes = hr ? boxes(hr, o.patch, o.patches) : [undefined];
-    cropBoxes.forEach((box) => {
+    const blurred = new Map<string, Image>(); // one whole-image blur per call, shared by the crops
+    cropBoxes.forEach((box, ci) => {
       const crop = box && o.patch > 0 ? `${content}@${box.x},${box.y}` : hrFile ? content : shared;
-      const cut = hr && box ? (o.patch > 0 ? cropImage(hr, box.x, box.y, box.w, box.h) : hr) : undefined;
       for (const d of degradations) {
         if (d.kind === 'dataset') {
           const file = d.value.files[i];
@@ -164,11 +133,8 @@ export function buildSamples(degradations: Degradation[], o: SampleOptions): Sam
           labels.push({ file: rel(file), degradation: d.name, content, crop });
           continue;
         }
-        let lr: Image;
-        if (d.call === 'clean') lr = cleanLr(cut!, o.scale, o.down);
-        else if (o.degrade) lr = o.degrade(cut!, d, { scale: o.scale, down: o.down, seed: o.seed, index: images.length });
-        else throw new InputError(`degradation ${d.text} is not available (src/runtime/image/degrade.ts is missing)`);
-        images.push(lr);
+        // Noise streams: one per crop of each image, fixed by the image's position and the crop.
+        images.push(degrade(hr!, box!, d, { scale: o.scale, down: o.down, seed: o.seed, index: i * 100003 + ci }, blurred));
         labels.push({ file: rel(hrFile!), degradation: d.text, content, crop });
       }
     });
