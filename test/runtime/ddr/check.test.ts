@@ -1,5 +1,7 @@
 // What `lvi check` says about DDR statements before anything runs, and the runtime messages for
 // inputs that cannot work (t-SNE perplexity, one class only).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, afterAll } from 'vitest';
 import { compileText } from '../../../src/compiler/compile.js';
 import { executePlan } from '../../../src/runtime/executor/index.js';
@@ -49,5 +51,29 @@ cluster c of=one by=degradation
     const failed = Object.fromEntries(run.nodes.filter((n) => n.status === 'failed').map((n) => [n.kind, n.error]));
     expect(failed.embed).toMatch(/perplexity 30 needs more samples: with 24 it must be below N - 1 = 23/);
     expect(failed.cluster).toMatch(/by=degradation .*every sample has the label 'lr_clean' \(one class only\)/);
+  }, 60_000);
+});
+
+describe('a DDR study on HR images with degradation calls', () => {
+  it('cuts crops, degrades them and labels every row', async () => {
+    const text = `study "hr" out="out" seed=3
+model m file="${fixture('models', 'msrresnet-x2-clean.onnx')}" scale=2
+dataset hr dir="${fixture('images')}" glob="*.png"
+features f model=m layer="/body/body.3/Add_output_0" data=hr patch=64 patches=2
+    degradations=[clean, blur(sigma=2), noise(sigma=0.1), jpeg(quality=30)]
+cluster c of=f by=[degradation, content, crop]
+`;
+    const study = tempStudy(text);
+    const { plan, diagnostics } = compileText(text, study.file);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const run = await executePlan(plan!, { progress: 'none' });
+    expect(run.nodes.filter((n) => n.status !== 'ran').map((n) => n.error)).toEqual([]);
+    const f = run.nodes.find((n) => n.kind === 'features')!;
+    expect(f.summary).toMatchObject({ samples: 3 * 2 * 4, dim: 32 });
+    const labels = JSON.parse(readFileSync(join(f.outDir!, 'labels.json'), 'utf8')) as { degradation: string; content: string; crop: string }[];
+    expect([...new Set(labels.map((l) => l.degradation))]).toEqual(['clean', 'blur(sigma=2,size=21)', 'noise(sigma=0.1,seed=3)', 'jpeg(quality=30)']);
+    expect([...new Set(labels.map((l) => l.content))]).toEqual(['astronaut', 'chelsea', 'coffee']);
+    expect(labels.slice(0, 4).every((l) => l.crop === 'astronaut@0,0')).toBe(true);
+    expect(new Set(labels.map((l) => l.crop)).size).toBe(6);
   }, 60_000);
 });
