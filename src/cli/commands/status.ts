@@ -8,6 +8,9 @@ import { printDiagnostics, processIo, shownPath, type Io } from '../io.js';
 
 export interface StatusOptions {
   json?: boolean;
+  /** Show each node's state on this queue (true: $LVI_REDIS_URL) instead of the local cache's. */
+  queue?: string | boolean;
+  cache?: string;
 }
 
 const LABEL = { 'up-to-date': 'up to date', 'would-run': 'would run', 'would-restore': 'would restore' } as const;
@@ -20,6 +23,19 @@ export async function runStatus(file: string, options: StatusOptions = {}, io: I
     printDiagnostics((t) => io.err(t), abs, diagnostics);
     io.err(`${shownPath(abs)}: no status: fix the errors above first`);
     return 1;
+  }
+  if (options.queue !== undefined && options.queue !== false) {
+    // Loaded only here: the queue client is not needed for a local status.
+    const { formatQueueStatus, maskSecrets, queueStatus, redisTarget } = await import('../../runtime/queue/index.js');
+    try {
+      const target = redisTarget(typeof options.queue === 'string' ? options.queue : undefined);
+      const rows = await queueStatus(plan, target, options.cache ? path.resolve(options.cache) : undefined);
+      io.out(options.json ? JSON.stringify(rows, null, 2) : [`${shownPath(abs)} on ${target.shown}:`, ...formatQueueStatus(rows).map((l) => `  ${l}`)].join('\n'));
+      return 0;
+    } catch (e) {
+      io.err(`lvi status: ${maskSecrets((e as Error).message)}`);
+      return 1;
+    }
   }
   const report = await studyStatus(plan);
   if (options.json) {
@@ -42,6 +58,8 @@ export function register(program: Command): void {
     .description('what `lvi run` would do and why (parameters, inputs, outputs against the lock file), without running anything')
     .argument('<study>', 'study file (.lvi)')
     .option('--json', 'print each node\'s state and reasons as JSON')
+    .option('--queue [url]', 'each node\'s state on a Redis queue (queued, running, done, cached); URL default: $LVI_REDIS_URL')
+    .option('--cache <dir>', 'the shared cache folder the workers write into')
     .action(async (file: string, opts: StatusOptions) => {
       process.exitCode = await runStatus(file, opts);
     });

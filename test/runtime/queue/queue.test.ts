@@ -205,6 +205,9 @@ describe('lvi run --queue with lvi workers', () => {
     const before = await queueStatus(plan!, redisTarget(url), shared);
     expect(before.map((s) => s.state)).toEqual(['waiting', 'waiting']);
     expect(formatQueueStatus(before)[0]).toMatch(/^waiting +lam eye \(window=16-16-16-16\)$/);
+    const status = await runLvi(['status', 'small.lvi', '--queue', url, '--cache', shared], { cwd: dir });
+    expect(status.code, status.output).toBe(0);
+    expect(status.output).toMatch(/^ {2}waiting +lam eye \(window=16-16-16-16\)$/m);
     const w = await worker(url, ['--cache', shared]);
     const done = await runLvi(['run', 'small.lvi', '--queue', url, '--cache', shared], { cwd: dir });
     expect(done.code, done.output).toBe(0);
