@@ -64,23 +64,39 @@ export interface CurvePoint {
   test: string;
   order: number;
   srga: number;
+  /** For degradation calls: the call (blur, noise, jpeg) and its strength (sigma, quality). */
+  family?: string;
+  strength?: number;
 }
 
-/** SRGA against the test degradations (in the order given), one line per model / layer. */
+/**
+ * SRGA against the test degradations: with calls, one panel per kind of degradation with its
+ * strength on the x axis; otherwise the tests in the order given. One line per model / layer.
+ */
 export function srgaSpec(points: CurvePoint[], title: string): VlSpec {
+  const color = { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 0, orient: 'bottom' } };
+  const y = { field: 'srga', type: 'quantitative', title: 'SRGA (lower: closer to the reference)' };
+  const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, data: { values: points }, config: { font: 'sans-serif' } };
+  if (points.length > 0 && points.every((p) => p.family !== undefined && p.strength !== undefined)) {
+    const families = [...new Set(points.map((p) => p.family))];
+    return {
+      ...base,
+      facet: { column: { field: 'family', type: 'nominal', title: null, sort: families } },
+      resolve: { scale: { x: 'independent' } },
+      spec: {
+        width: 240,
+        height: 240,
+        mark: { type: 'line', point: true },
+        encoding: { x: { field: 'strength', type: 'quantitative', title: 'strength (sigma or quality)' }, y, color },
+      },
+    };
+  }
   const tests = [...new Map(points.map((p) => [p.test, p.order])).entries()].sort((a, b) => a[1] - b[1]).map(([t]) => t);
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    ...base,
     width: 420,
     height: 260,
-    data: { values: points },
     mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'test', type: 'ordinal', sort: tests, title: 'test degradation', axis: { labelAngle: -30 } },
-      y: { field: 'srga', type: 'quantitative', title: 'SRGA (lower: closer to the reference)' },
-      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 0, orient: 'bottom' } },
-    },
-    config: { font: 'sans-serif' },
+    encoding: { x: { field: 'test', type: 'ordinal', sort: tests, title: 'test degradation', axis: { labelAngle: -30 } }, y, color },
   };
 }

@@ -345,7 +345,17 @@ export const srgaRunner: NodeRunner = {
       }),
     ];
     const tests = rows.slice(1);
-    const curve: CurvePoint[] = tests.map((r, i) => ({ series: `${statementOf(ctx, ctx.node.deps.model)} ${layer}`, test: r.set, order: i, srga: r.srga }));
+    const curve: CurvePoint[] = tests.map((r, i) => {
+      const d = toDegradation(all[i + 1], (ref) => sets.get(ref));
+      const strength = d.kind === 'call' ? d.args.sigma ?? d.args.quality : undefined;
+      return {
+        series: `${statementOf(ctx, ctx.node.deps.model)} ${layer}`,
+        test: r.set,
+        order: i,
+        srga: r.srga,
+        ...(d.kind === 'call' && typeof strength === 'number' ? { family: d.call, strength } : {}),
+      };
+    });
     files.push(...(await renderPlot(ctx.runDir, 'figure-srga', srgaSpec(curve, `SRGA against ${names[0]}: ${label(ctx)}`))));
     ctx.progress(all.length, all.length, 'sets');
     return {
