@@ -18,7 +18,7 @@ export const reportKernel: NodeRunner = {
   // The page shows the study's text, so a new comment must give a new page.
   keyInputs: (plan) => studyText(plan).hash,
   async run(ctx) {
-    const html = renderReport(ctx);
+    const html = await renderReport(ctx);
     writeFileSync(join(ctx.runDir, 'report.html'), html);
     const dest = optionalString(ctx.node, 'file') ?? join(ctx.plan.outDir, 'report.html');
     return {
@@ -50,7 +50,7 @@ export function figuresOf(result: NodeResult): string[] {
   return figures.length ? figures : pngs;
 }
 
-export function renderReport(ctx: RunContext): string {
+export async function renderReport(ctx: RunContext): Promise<string> {
   const { plan, node } = ctx;
   const index = new Map(plan.nodes.map((n, i) => [n.id, i]));
   const byId = new Map(plan.nodes.map((n) => [n.id, n]));
@@ -94,12 +94,12 @@ export function renderReport(ctx: RunContext): string {
 
   body.push('<section id="tables"><h2>Tables</h2>');
   if (tables.length === 0) body.push('<p>No tables.</p>');
-  tables.forEach(({ node: t, result }, i) => {
+  for (const [i, { node: t, result }] of tables.entries()) {
     const data = result.dir ? readTable(result.dir) : undefined;
     body.push(`<h3>table ${esc(t.statement ?? t.id)}</h3>`);
-    if (data) body.push(chartFigure(data, `chart-${i}`));
+    if (data) body.push(await chartFigure(data, `chart-${i}`));
     body.push(data ? htmlTable(data) : '<p>(table data missing)</p>');
-  });
+  }
   body.push('</section>');
 
   body.push(`<section id="study"><h2>Study</h2><p class="meta">${esc(plan.studyFile)}</p><pre>${esc(studyText(plan).text)}</pre></section>`);
@@ -169,10 +169,10 @@ export function chartedResult(columns: string[]): { key: string; reading: string
 }
 
 /** "DI vs network": a bar chart above every table with a charted column (empty otherwise). */
-function chartFigure(t: TableData, id: string): string {
+async function chartFigure(t: TableData, id: string): Promise<string> {
   const charted = chartedResult(t.columns);
   if (!charted) return '';
-  const chart = barChart(t.columns, t.rows, { value: charted.key, id });
+  const chart = await barChart(t.columns, t.rows, { value: charted.key, id });
   if (!chart) return '';
   // The caption wraps at the chart's width instead of stretching the frame.
   return (
