@@ -71,7 +71,7 @@ cluster c of=f by=[degradation, content, crop]
     const f = run.nodes.find((n) => n.kind === 'features')!;
     expect(f.summary).toMatchObject({ samples: 3 * 2 * 4, dim: 32 });
     const labels = JSON.parse(readFileSync(join(f.outDir!, 'labels.json'), 'utf8')) as { degradation: string; content: string; crop: string }[];
-    expect([...new Set(labels.map((l) => l.degradation))]).toEqual(['clean', 'blur(sigma=2,size=21)', 'noise(sigma=0.1,seed=3)', 'jpeg(quality=30)']);
+    expect([...new Set(labels.map((l) => l.degradation))]).toEqual(['clean', 'blur(sigma=2)', 'noise(sigma=0.1,seed=3)', 'jpeg(quality=30)']);
     expect([...new Set(labels.map((l) => l.content))]).toEqual(['astronaut', 'chelsea', 'coffee']);
     expect(labels.slice(0, 4).every((l) => l.crop === 'astronaut@0,0')).toBe(true);
     expect(new Set(labels.map((l) => l.crop)).size).toBe(6);

@@ -7,6 +7,8 @@ import type { ResolvedValue } from '../../../compiler/plan.js';
 import { readImage } from '../../image/index.js';
 import { cropImage, type Image } from '../../image/image.js';
 import type { DatasetValue } from '../../kernels/dataset.js';
+import { DEGRADATION_CALL } from '../../../../grammar/kinds/degradations.js';
+import { callFunction } from '../../../../grammar/spec.js';
 import { valueText } from '../../kernels/params.js';
 import { boxMean, degrade, quantise } from './degrade.js';
 
@@ -32,7 +34,7 @@ export class InputError extends Error {
 export function toDegradation(v: ResolvedValue, dataset: (ref: string) => DatasetValue | undefined): Degradation {
   if (v === 'clean') return { kind: 'call', call: 'clean', args: {}, text: 'clean' };
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-    if ('call' in v) return { kind: 'call', call: v.call, args: v.args, text: v.call === 'clean' ? 'clean' : valueText(v) };
+    if ('call' in v) return { kind: 'call', call: v.call, args: v.args, text: callLabel(v.call, v.args) };
     if ('ref' in v) {
       const value = dataset(v.ref);
       if (!value) throw new InputError(`degradation '${v.ref}' is not a loaded dataset`);
@@ -41,6 +43,13 @@ export function toDegradation(v: ResolvedValue, dataset: (ref: string) => Datase
     }
   }
   throw new InputError(`not a degradation: ${JSON.stringify(v)}`);
+}
+
+/** A call as the study would write it: arguments at their catalogue default left out (blur(sigma=2)). */
+export function callLabel(call: string, args: Record<string, ResolvedValue>): string {
+  const spec = callFunction(DEGRADATION_CALL, call);
+  const shown = Object.fromEntries(Object.entries(args).filter(([k, a]) => spec?.args[k]?.default === undefined || spec.args[k].default !== a));
+  return Object.keys(shown).length === 0 && call === 'clean' ? 'clean' : valueText({ call, args: shown });
 }
 
 export interface SampleOptions {
