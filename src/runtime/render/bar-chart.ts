@@ -17,7 +17,7 @@ export interface BarChartOptions {
   axisLabel?: string;
   /** Prefix for element ids, unique within the page (the SVG's title and description). */
   id?: string;
-  /** Width the chart should fit in, px; it grows past it (and scrolls) only when bars would be thinner than 14 px. */
+  /** Width the chart should fit in, px; it grows past it (and scrolls) only when bars would be thinner than 12 px. */
   maxWidth?: number;
 }
 
@@ -136,10 +136,11 @@ export async function barChart(columns: string[], rows: Record<string, ChartCell
   const data = chartRows(rows, plan);
   const groups = new Set(data.map((d) => `${d.panel}\u0000${d.group}`)).size;
   const perGroup = plan.series && plan.groupBy.length ? new Set(data.map((d) => d.series)).size : 1;
-  // Bars share the width left of the axis and legend; under 14 px they stop shrinking (the figure scrolls).
-  const barWidth = Math.max(14, Math.min(44, Math.floor((maxWidth - 160) / (groups * perGroup * 1.25))));
+  // Bars share the width left of the axis and legend; under 12 px they stop shrinking (the figure scrolls).
+  let barWidth = Math.max(12, Math.min(44, Math.floor((maxWidth - 160) / (groups * perGroup * 1.25))));
   const longest = Math.max(...data.map((d) => String(d.label ?? '').length));
   const inner = plan.groupBy.length > 1 ? plan.groupBy.slice(1) : plan.groupBy;
+  const specFor = (barWidth: number) => {
   const spec = groupedBarSpec(data, {
     value: 'value',
     label: 'label',
@@ -160,13 +161,24 @@ export async function barChart(columns: string[], rows: Record<string, ChartCell
     if (l.encoding.color) l.encoding.color.title = seriesTitle;
   }
   if (spec.facet) (spec.facet as { column: { title?: string } }).column.title = plan.groupBy[0];
+  return spec;
+  };
   const description = describeBarChart(plan, rows.length);
-  const r = await renderSpec(spec, {
-    className: 'bar-chart',
-    id,
-    title: `${axisLabel} by ${plan.series ?? 'run'}`,
-    description,
-    rects: [{ mark: 'bars_marks', className: 'bar', data: (d) => ({ row: Number(d.row), series: String(d.series ?? ''), value: Number(d.value) }) }],
-  });
+  const render = (w: number) =>
+    renderSpec(specFor(w), {
+      className: 'bar-chart',
+      id,
+      title: `${axisLabel} by ${plan.series ?? 'run'}`,
+      description,
+      rects: [{ mark: 'bars_marks', className: 'bar', data: (d) => ({ row: Number(d.row), series: String(d.series ?? ''), value: Number(d.value) }) }],
+    });
+  let r = await render(barWidth);
+  if (r.width > maxWidth && barWidth > 12) {
+    // The width is linear in the bar width (axes, legend and gaps fixed): two renders give the line.
+    const half = Math.max(1, Math.floor(barWidth / 2));
+    const perPx = (r.width - (await render(half)).width) / (barWidth - half);
+    barWidth = Math.max(12, Math.floor(barWidth - (r.width - maxWidth) / perPx));
+    r = await render(barWidth);
+  }
   return { svg: r.svg, png: r.png, spec: r.spec, width: r.width, height: r.height, plan, description };
 }

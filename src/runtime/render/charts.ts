@@ -8,6 +8,9 @@ export type Row = Record<string, string | number | boolean | null>;
 
 const nominal = (field: string, title?: string) => ({ field, type: 'nominal', sort: null, ...(title !== undefined ? { title } : {}) });
 
+/** A field's values in order of first appearance: facets ignore `sort: null`, so they get the list. */
+const appearance = (rows: Row[], field: string) => [...new Set(rows.map((r) => r[field]))];
+
 function need(rows: Row[], fields: (string | undefined)[], what: string): void {
   if (rows.length === 0) throw new Error(`${what}: no rows to plot`);
   for (const f of fields) if (f !== undefined && !rows.some((r) => f in r)) throw new Error(`${what}: no row has a '${f}' field`);
@@ -71,7 +74,7 @@ export function groupedBarSpec(rows: Row[], o: GroupedBarOptions): VegaLiteSpec 
   const spec: VegaLiteSpec = o.panel
     ? {
         data: { values: data },
-        facet: { column: { ...nominal(o.panel), header: { labelOrient: 'bottom', titleOrient: 'bottom' } } },
+        facet: { column: { ...nominal(o.panel), sort: appearance(rows, o.panel), header: { labelOrient: 'bottom', titleOrient: 'bottom' } } },
         spec: layer,
         resolve: { scale: { x: 'independent' } },
       }
@@ -118,7 +121,7 @@ export function scatterSpec(rows: Row[], o: ScatterOptions): VegaLiteSpec {
   const spec: VegaLiteSpec = o.panel
     ? {
         data: { values: rows },
-        facet: nominal(o.panel),
+        facet: { ...nominal(o.panel), sort: appearance(rows, o.panel) },
         columns: o.columns ?? 3,
         spec: { ...unit, name: 'points' },
         ...(o.independent ?? true ? { resolve: { scale: { x: 'independent', y: 'independent' } } } : {}),
