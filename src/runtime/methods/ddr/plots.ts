@@ -1,27 +1,16 @@
-// DDR's pictures as Vega-Lite specifications: the paper's scatter plots (coloured by content,
-// marked by degradation, one panel per layer / model) and SRGA curves. Each is saved as its spec
-// (<name>.vl.json, to restyle), an SVG and a PNG. Rendered here with vega + resvg until the
-// shared src/runtime/render/vega.ts lands.
+// DDR's pictures as Vega-Lite specifications, drawn by lvi's plotting path
+// (src/runtime/render/vega.ts: <name>.png, .svg and the spec as <name>.vl.json): the paper's
+// scatter plots (coloured by content, marked by degradation, one panel per layer / model; the
+// shared scatter builder) and SRGA curves (one panel per kind of degradation).
 
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import { scatterSpec as sharedScatter } from '../../render/charts.js';
+import { writePlot, type VegaLiteSpec } from '../../render/vega.js';
 
-export type VlSpec = Record<string, unknown>;
+export type VlSpec = VegaLiteSpec;
 
-/** Writes <name>.vl.json, <name>.svg and <name>.png into dir; returns the file names. */
+/** Writes <name>.png, <name>.svg and <name>.vl.json into dir; returns the file names. */
 export async function renderPlot(dir: string, name: string, spec: VlSpec): Promise<string[]> {
-  writeFileSync(path.join(dir, `${name}.vl.json`), JSON.stringify(spec, null, 1) + '\n');
-  const compiled = vl.compile(spec as unknown as vl.TopLevelSpec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  writeFileSync(path.join(dir, `${name}.svg`), svg);
-  const png = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' } }).render().asPng();
-  writeFileSync(path.join(dir, `${name}.png`), png);
-  return [`${name}.vl.json`, `${name}.svg`, `${name}.png`];
+  return (await writePlot(dir, name, spec)).files;
 }
 
 export interface ScatterPoint {
@@ -33,30 +22,20 @@ export interface ScatterPoint {
   crop: string;
 }
 
-/** t-SNE/PCA scatter: colour = content, shape = degradation, one panel per set. */
+/** Embedding scatter: colour = content, shape = degradation, one panel per set, own axes each. */
 export function scatterSpec(points: ScatterPoint[], title: string, axes: [string, string]): VlSpec {
-  const panels = [...new Set(points.map((p) => p.panel))];
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return sharedScatter(points as unknown as Record<string, string | number>[], {
+    x: 'x',
+    y: 'y',
+    color: 'content',
+    shape: 'degradation',
+    panel: 'panel',
+    columns: 3,
+    xTitle: axes[0],
+    yTitle: axes[1],
     title,
-    data: { values: points },
-    facet: { field: 'panel', type: 'nominal', title: null, sort: panels },
-    columns: Math.min(3, panels.length),
-    resolve: { scale: { x: 'independent', y: 'independent' } },
-    spec: {
-      width: 260,
-      height: 260,
-      mark: { type: 'point', filled: true, size: 60, opacity: 0.85 },
-      encoding: {
-        x: { field: 'x', type: 'quantitative', title: axes[0], axis: { labels: false, ticks: false } },
-        y: { field: 'y', type: 'quantitative', title: axes[1], axis: { labels: false, ticks: false } },
-        color: { field: 'content', type: 'nominal', title: 'content' },
-        shape: { field: 'degradation', type: 'nominal', title: 'degradation' },
-        tooltip: [{ field: 'crop' }, { field: 'degradation' }],
-      },
-    },
-    config: { font: 'sans-serif' },
-  };
+    independent: true,
+  });
 }
 
 export interface CurvePoint {
@@ -76,7 +55,7 @@ export interface CurvePoint {
 export function srgaSpec(points: CurvePoint[], title: string): VlSpec {
   const color = { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 0, orient: 'bottom' } };
   const y = { field: 'srga', type: 'quantitative', title: 'SRGA (lower: closer to the reference)' };
-  const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, data: { values: points }, config: { font: 'sans-serif' } };
+  const base = { title, data: { values: points } };
   if (points.length > 0 && points.every((p) => p.family !== undefined && p.strength !== undefined)) {
     const families = [...new Set(points.map((p) => p.family))];
     return {
