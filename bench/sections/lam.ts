@@ -8,38 +8,22 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createSession, defaultThreads } from '../../src/runtime/engine/index.js';
 import { deriveLr, readImage } from '../../src/runtime/image/index.js';
 import { runLam, type LamParams } from '../../src/runtime/methods/lam/kernel.js';
 import { loadModel, specialiseModel } from '../../src/runtime/models/index.js';
 import { type BenchContext, median } from '../lib.js';
+import { fixture } from '../../test/helpers/paths.js';
 
 export const title = 'LAM, 50 steps, CARN x4 reference case (64x64 LR): end to end against 50 forward passes';
 
 const STEPS = 50;
 const REPS = 3;
 
-/** ../shared beside the repository root, from src (bench/sections) or dist (dist/bench/sections). */
-function sharedDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.resolve(dir, '../shared/reference/lam/carn_coffee');
-    try {
-      readFileSync(path.join(candidate, 'di.json'));
-      return path.resolve(dir, '../shared');
-    } catch {
-      dir = path.dirname(dir);
-    }
-  }
-  throw new Error('../shared/reference/lam/carn_coffee not found beside the repository');
-}
-
 export async function run(ctx: BenchContext): Promise<void> {
-  const shared = sharedDir();
-  const caseDir = path.join(shared, 'reference/lam/carn_coffee');
+  const caseDir = fixture('lam', 'carn_coffee');
   const model = await loadModel({ file: path.join(caseDir, 'model.onnx') });
-  const images = deriveLr(readImage(path.join(shared, 'reference/lam/coffee_256.png')), 4);
+  const images = deriveLr(readImage(fixture('lam', 'coffee_256.png')), 4);
   const reference = JSON.parse(readFileSync(path.join(caseDir, 'di.json'), 'utf8')) as { seconds_lam: number; threads: number };
   const params: LamParams = {
     window: { x: 120, y: 100, w: 16, h: 16 },

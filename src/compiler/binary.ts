@@ -3,6 +3,10 @@
 // - A binary file opened by mistake (an image renamed .lvi, a model) would lex into thousands of
 //   one-character errors and stall the parser for seconds; it is parsed as empty, with one
 //   syntax error at its first non-text byte.
+// - A text past MAX_STUDY_CHARS is not read at all: parsing costs about 1.6 s per megabyte and
+//   blocks the language server for every document meanwhile (a 5 MB file froze it for minutes).
+//   Studies are hand-written and a few hundred lines long; such a file gets one `too-large`
+//   error and is parsed as empty.
 // - Brackets nested past the recursive-descent parser's stack (about 300 levels) overflowed it,
 //   and an overflow also leaves Langium's shared parser unusable for every later parse. A
 //   statement nested deeper than MAX_NESTING is blanked out (offsets and line breaks kept, so
@@ -17,11 +21,28 @@ export const BINARY_DATA_MESSAGE = 'binary data: this is not a study file';
 /** Deepest bracket nesting a study may have; real studies use three or four levels. */
 export const MAX_NESTING = 32;
 
+/** Longest study text read (characters): 512 Ki, some ten thousand lines. */
+export const MAX_STUDY_CHARS = 512 * 1024;
+
 /** A lexer error that is not a syntax error of the grammar but one of the guards' findings. */
-export type GuardError = ILexingError & { code: 'too-deep' };
+export type GuardError = ILexingError & { code: 'too-deep' | 'too-large' };
 
 export function isGuardError(e: ILexingError): e is GuardError {
-  return (e as Partial<GuardError>).code === 'too-deep';
+  const code = (e as Partial<GuardError>).code;
+  return code === 'too-deep' || code === 'too-large';
+}
+
+const kib = (chars: number) => `${Math.round(chars / 1024).toLocaleString('en-US')} KiB`;
+
+function tooLargeError(text: string): GuardError {
+  return {
+    code: 'too-large',
+    offset: 0,
+    length: Math.min(1, text.length),
+    line: 1,
+    column: 1,
+    message: `this file is ${kib(text.length)}; a study may be at most ${kib(MAX_STUDY_CHARS)} (about ten thousand lines), so it is not read: is it a study file?`,
+  };
 }
 
 /** The offset of the first byte that shows `text` is not a text file, or -1. */
@@ -132,10 +153,12 @@ export function boundNesting(text: string): { text: string; errors: GuardError[]
   return { text: out, errors: offsets.map((o) => tooDeepError(text, o)) };
 }
 
+/** Langium's parser behind the guards above. */
 export function createBinaryGuardedParser(services: LangiumCoreServices): LangiumParser {
   const parser = createLangiumParser(services);
   const parse = parser.parse.bind(parser);
   parser.parse = (<T extends AstNode>(input: string, options?: Parameters<LangiumParser['parse']>[1]): ParseResult<T> => {
+    if (input.length > MAX_STUDY_CHARS) return { ...parse<T>('', options), lexerErrors: [tooLargeError(input)] };
     const at = binaryOffset(input);
     if (at < 0) {
       const bounded = boundNesting(input);

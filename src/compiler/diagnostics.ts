@@ -4,6 +4,7 @@
 export const DIAGNOSTIC_CODES = {
   syntax: 'the text does not follow the statement grammar',
   'too-deep': 'brackets nested deeper than the parser allows (the statement is skipped)',
+  'too-large': 'a file too large to be a study (it is not read)',
   'unknown-kind': 'a statement kind the catalogue does not know',
   'unknown-param': 'a parameter the statement kind does not have',
   'duplicate-param': 'the same parameter given twice in one statement',

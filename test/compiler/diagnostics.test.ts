@@ -38,6 +38,7 @@ const cases: Case[] = [
   { code: 'empty-list', study: `${decl}lam e model=[] image=chelsea window=(1,2,3,4)`, at: '[]' },
   { code: 'too-deep', study: `${decl}lam e model=slim image=chelsea window=${'('.repeat(40)}`, at: '(' },
   { code: 'path-escapes', study: 'study "s" out="../elsewhere"', at: '"../elsewhere"' },
+  { code: 'too-large', study: `${decl}${'# a long comment line to make the study too large\n'.repeat(12_000)}`, at: 'm' },
 ];
 
 describe('one diagnostic per code', () => {

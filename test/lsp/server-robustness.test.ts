@@ -125,3 +125,70 @@ describe('requests right after opening (item 6) and rename refusals (item 9)', (
     expect(await alive(s)).toBe(true);
   });
 });
+
+describe('large documents and cancellation (item 4)', () => {
+  /** A study of `chars` characters in whole lines, made of ordinary statements. */
+  const bigStudy = (chars: number) => {
+    const unit = STUDY.replace(/edge/g, 'e') + '# a comment line between the statements of a long study\n';
+    let text = '';
+    for (let i = 0; text.length < chars; i++) text += unit.replace(/\b(slim|cat|e)\b/g, `$1${i}`);
+    return text.slice(0, text.lastIndexOf('\n', chars) + 1);
+  };
+  const timed = async <T>(p: Promise<T>) => {
+    const t = performance.now();
+    const value = await p;
+    return { value, ms: performance.now() - t };
+  };
+
+  it('a 5 MB document gets a too-large diagnostic and never blocks the server', async () => {
+    const s = await start();
+    const big = path.join(dir, 'big.lvi');
+    const pushed = s.diagnostics(pathToFileURL(big).toString());
+    const text = bigStudy(5_000_000);
+    const t0 = performance.now();
+    const uri = s.open(big, text);
+    const diags = await pushed;
+    expect(diags.map((d) => d.code)).toEqual(['too-large']);
+    expect(diags[0].message).toMatch(/at most 512 KiB/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    // Every request on it answers, and answers quickly, also after a one-character edit.
+    const position = { line: 2, character: 3 };
+    for (let version = 2; version < 4; version++) {
+      void s.connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version },
+        contentChanges: [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: ' ' }],
+      });
+      const answers = await timed(
+        Promise.all([
+          s.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position }),
+          s.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position }),
+          s.connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }),
+          s.connection.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }),
+          s.connection.sendRequest(FoldingRangeRequest.type, { textDocument: { uri } }),
+        ]),
+      );
+      expect(answers.ms).toBeLessThan(3000);
+    }
+    // Another document is served as usual meanwhile.
+    const small = s.open(path.join(dir, 'small.lvi'), STUDY);
+    const h = await timed(s.connection.sendRequest(HoverRequest.type, { textDocument: { uri: small }, position: { line: 2, character: 1 } }));
+    expect(JSON.stringify(h.value)).toContain('lam');
+    expect(h.ms).toBeLessThan(2000);
+    expect(await alive(s)).toBe(true);
+  });
+
+  it('first hover on a 1 MB document, and on a study just under the limit', async () => {
+    const s = await start();
+    const position = { line: 2, character: 1 };
+    const hoverOn = async (name: string, chars: number) => {
+      const uri = s.open(path.join(dir, name), bigStudy(chars));
+      return timed(s.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position }));
+    };
+    const mb = await hoverOn('one-mb.lvi', 1_000_000);
+    const under = await hoverOn('under.lvi', 500_000);
+    console.log(`first hover: 1 MB ${mb.ms.toFixed(0)} ms (too large, not read); 500 kB ${under.ms.toFixed(0)} ms (read in full)`);
+    expect(mb.ms).toBeLessThan(1000);
+    expect(JSON.stringify(under.value)).toContain('lam');
+    expect(under.ms).toBeLessThan(10_000);
+  });
+});

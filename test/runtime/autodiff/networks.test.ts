@@ -1,4 +1,4 @@
-// Whole networks: the input gradient of LAM's window objective on the shared reference models
+// Whole networks: the input gradient of LAM's window objective on the reference models (test/fixtures/lam)
 // (FSRCNN with a ConvTranspose upsampler, CARN with CRD pixel shuffles), run in ONNX Runtime
 // float32, against central finite differences in float64 on probed LR pixels.
 //
@@ -7,19 +7,18 @@
 // input also matches the independent PyTorch value in di.json (completeness.d_input) within 1e-5
 // relative.
 
-import { fileURLToPath } from 'node:url';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { fixture } from '../../helpers/paths.js';
 import type { TensorData } from '../../../src/runtime/graph/ir.js';
 import { buildGradientGraph, INPUT_GRAD, OBJECTIVE } from '../../../src/runtime/autodiff/index.js';
 import { decodeModel } from '../../../src/runtime/onnx/index.js';
 import { evaluate } from '../../../src/runtime/reference/index.js';
 import { finiteDifference, maxAbs, runOrt } from './helpers.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const lamDir = path.resolve(root, '../shared/reference/lam');
+const lamDir = fixture('lam');
 
 function readLr(file: string): TensorData {
   const png = PNG.sync.read(readFileSync(file));
@@ -44,7 +43,7 @@ const models = [
   { folder: 'carn_coffee', window: [120, 100, 16, 16], fullFloat64: false },
 ];
 
-describe.skipIf(!existsSync(lamDir))('reference networks: input gradient of the window objective', () => {
+describe('reference networks: input gradient of the window objective', () => {
   for (const m of models) {
     it(`${m.folder} window (${m.window.join(',')})`, async () => {
       const dir = path.join(lamDir, m.folder);

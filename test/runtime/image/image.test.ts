@@ -5,6 +5,7 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fixture } from '../../helpers/paths.js';
 import {
   cropImage,
   deriveLr,
@@ -17,9 +18,7 @@ import {
   type Image,
 } from '../../../src/runtime/image/index.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const shared = path.resolve(root, '../shared');
-const lamRef = path.join(shared, 'reference/lam');
+const lamRef = fixture('lam');
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const tmp = mkdtempSync(path.join(tmpdir(), 'lvi-image-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixture } from '../../helpers/paths.js';
 import { readImage, readNpy, resizeBicubic, toRgbBytes } from '../../../src/runtime/image/index.js';
 import { blend, outline, seismic, seismicTable, sideBySide, upscaleNearest, type Rgb } from '../../../src/runtime/render/index.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const lamRef = path.resolve(root, '../shared/reference/lam');
+const lamRef = fixture('lam');
 
 describe('seismic colormap', () => {
   it('has matplotlib\'s end points and midpoint', () => {

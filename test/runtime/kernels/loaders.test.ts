@@ -1,10 +1,9 @@
 // image, derive-lr and dataset kernels, run through the executor on real files.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fixture } from '../../helpers/paths.js';
 import { executePlan } from '../../../src/runtime/executor/index.js';
 import type { NodeRunner } from '../../../src/runtime/runner.js';
 import { readImage, writePng, type Image } from '../../../src/runtime/image/index.js';
@@ -17,8 +16,6 @@ import { globToRegExp } from '../../../src/compiler/glob.js';
 import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from '../executor/helpers.js';
 
 afterAll(removeTempStudies);
-
-const shared = resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared');
 
 /** Captures the in-memory value a node hands to its dependents. */
 function probe(): { kernel: NodeRunner; values: Map<string, unknown> } {
@@ -47,7 +44,7 @@ function gradient(width: number, height: number): Image {
 describe('image and derive-lr kernels', () => {
   it('load the HR picture and derive the LR input exactly as the LAM reference did (chelsea x4)', async () => {
     const study = tempStudy('image chelsea file="chelsea_256.png"\n');
-    const file = join(shared, 'reference/lam/chelsea_256.png');
+    const file = fixture('lam', 'chelsea_256.png');
     const { kernel, values } = probe();
     const plan = makePlan(study, [
       { id: 'image:chelsea', kind: 'image', statement: 'chelsea', params: { file }, files: [file], line: 1 },
@@ -61,7 +58,7 @@ describe('image and derive-lr kernels', () => {
     expect(pair.scale).toBe(4);
     expect([pair.lr.width, pair.lr.height]).toEqual([64, 64]);
     // The reference LR (Pillow bicubic), within one grey level.
-    const ref = readImage(join(shared, 'reference/lam/fsrcnn_chelsea/lr.png'));
+    const ref = readImage(fixture('lam', 'fsrcnn_chelsea/lr.png'));
     let worst = 0;
     for (let i = 0; i < ref.data.length; i++) worst = Math.max(worst, Math.abs(ref.data[i] - pair.lr.data[i]));
     expect(worst).toBeLessThanOrEqual(1 / 255 + 1e-6);
@@ -114,7 +111,7 @@ describe('image and derive-lr kernels', () => {
 describe('model kernel', () => {
   it('loads an ONNX file and records its facts; a missing file fails with its path', async () => {
     const study = tempStudy('model f file="model.onnx"\n');
-    const file = join(shared, 'reference/lam/fsrcnn_chelsea/model.onnx');
+    const file = fixture('lam', 'fsrcnn_chelsea/model.onnx');
     const run = async (f: string) =>
       (await executePlan(makePlan(study, [{ id: 'model:f', kind: 'model', statement: 'f', params: { file: f, scale: 4, range: 1 }, line: 1 }]), { progress: 'none', lockFile: false })).nodes[0];
     const ok = await run(file);

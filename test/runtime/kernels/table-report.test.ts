@@ -1,13 +1,12 @@
 // table and report kernels through the executor, on real files: analyses write real PNGs, the
 // table reads their summaries and their models', the report inlines every figure.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'parse5';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fixture } from '../../helpers/paths.js';
 import { executePlan, type RunSummary } from '../../../src/runtime/executor/index.js';
 import type { LoadedModel } from '../../../src/runtime/api.js';
 import type { NodeRunner } from '../../../src/runtime/runner.js';
@@ -21,9 +20,7 @@ import { makePlan, removeTempStudies, tempStudy, type NodeSpec } from '../execut
 
 afterAll(removeTempStudies);
 
-const shared = resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared');
-
-// The real model importer on the shared reference networks; a stand-in for the lam kernel (its
+// The real model importer on the reference networks (test/fixtures/lam); a stand-in for the lam kernel (its
 // own tests cover it) that computes real numbers from the real LR image.
 // Parameter counts of the reference networks, from Python's onnx (sum of initializer sizes).
 const PARAMETERS = { fsrcnn: 24579, carn: 1111890 };
@@ -61,9 +58,9 @@ report title="Edges"
 `;
 
 function planFor(study: { dir: string; file: string }) {
-  const hr = join(shared, 'reference/lam/chelsea_256.png');
-  const fsrcnn = join(shared, 'reference/lam/fsrcnn_chelsea/model.onnx');
-  const carn = join(shared, 'reference/lam/carn_coffee/model.onnx');
+  const hr = fixture('lam', 'chelsea_256.png');
+  const fsrcnn = fixture('lam', 'fsrcnn_chelsea/model.onnx');
+  const carn = fixture('lam', 'carn_coffee/model.onnx');
   const lam = (m: string): NodeSpec => ({
     id: `lam:edge#model-${m}`,
     kind: 'lam',
@@ -157,7 +154,7 @@ describe('table and report through the executor', () => {
     ]);
     // The analysis saw the reference LR image: its red mean over the 4x4 LR window at (12,22),
     // recomputed from lr.png (the LR derivation may differ by one grey level).
-    const lr = PNG.sync.read(readFileSync(join(shared, 'reference/lam/fsrcnn_chelsea/lr.png')));
+    const lr = PNG.sync.read(readFileSync(fixture('lam', 'fsrcnn_chelsea/lr.png')));
     let red = 0;
     for (let r = 22; r < 26; r++) for (let c = 12; c < 16; c++) red += lr.data[(r * lr.width + c) * 4];
     expect(Math.abs(di[0] - (100 * red) / 16 / 255)).toBeLessThanOrEqual(100 / 255);

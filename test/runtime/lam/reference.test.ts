@@ -1,12 +1,12 @@
 // LAM end to end (ONNX import, gradient graph, ONNX Runtime, path, maps, files) against the
-// reference cases in ../shared/reference/lam, computed by an independent PyTorch
+// reference cases in test/fixtures/lam, computed by an independent PyTorch
 // implementation checked against the authors' code. Tolerances are those of issue 4.
 
-import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../../helpers/paths.js';
 import type { PlanNode } from '../../../src/compiler/plan.js';
 import type { LoadedModel } from '../../../src/runtime/api.js';
 import type { RunContext } from '../../../src/runtime/runner.js';
@@ -16,8 +16,7 @@ import { PROBE_MIN_REMAINING_MS, PROBE_WARMUP_RUNS } from '../../../src/runtime/
 import { loadModel } from '../../../src/runtime/models/index.js';
 import { gini } from '../../../src/runtime/metrics/index.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const lamRef = path.resolve(root, '../shared/reference/lam');
+const lamRef = fixture('lam');
 const tmp = mkdtempSync(path.join(tmpdir(), 'lvi-lam-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

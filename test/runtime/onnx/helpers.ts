@@ -1,13 +1,13 @@
 // Shared test helpers: reference-model paths, PNG to tensor, and a plain ONNX Runtime run.
-import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { outputData, runOnnx } from '../../helpers/ort.js';
+import { fixture } from '../../helpers/paths.js';
 import { PNG } from 'pngjs';
 import type { TensorData } from '../../../src/runtime/graph/ir.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const referenceDir = path.resolve(repoRoot, '../shared/reference/lam');
+export { repoRoot } from '../../helpers/paths.js';
+export const referenceDir = fixture('lam');
 export const referenceModels = ['fsrcnn_chelsea', 'carn_coffee'];
 
 /** RGB png as float32 1x3xHxW in 0..1 (the reference's `png / 255`). */

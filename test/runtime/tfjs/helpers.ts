@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { runOnnx } from '../../helpers/ort.js';
 import type { Graph } from '../../../src/runtime/graph/ir.js';
@@ -11,7 +11,8 @@ import type { WeightsGroup } from '../../../src/runtime/models/tfjs/index.js';
 
 export { tf };
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export { repoRoot } from '../../helpers/paths.js';
+import { repoRoot } from '../../helpers/paths.js';
 let backendReady: Promise<boolean> | undefined;
 
 /** TF.js on its pure-JS CPU backend, with the custom layers the SR packages register. */

@@ -1,6 +1,6 @@
 // Which value range was each zoo network trained on? Measured, not taken from package
 // metadata: every model upscales bicubic-downscaled (Pillow-compatible) centre crops of three
-// natural images from ../shared/data/images (LR 32x32), fed once as its zoo entry declares and
+// natural images from test/fixtures/images (LR 32x32), fed once as its zoo entry declares and
 // once with the other range (0..1 vs 0..255); PSNR over RGB against the HR crop, a border of
 // `scale` pixels shaved.
 //
@@ -23,10 +23,10 @@ import { cropImage } from '../../../src/runtime/image/index.js';
 import { importTfjsModel } from '../../../src/runtime/models/tfjs/index.js';
 import { ZOO, wrapRange } from '../../../src/runtime/models/zoo.js';
 import { repoRoot, runOrt } from './helpers.js';
+import { fixture } from '../../helpers/paths.js';
 
 const LR = 32;
 const IMAGES = ['astronaut.png', 'chelsea.png', 'coffee.png'];
-const shared = path.resolve(repoRoot, '../shared/data/images');
 const figures: string[] = [];
 const DECISIVE = new Set(['rdn/x3', 'rdn/x4', 'rdn-psnr-small/x2', 'rrdn/x4']);
 
@@ -60,7 +60,7 @@ describe('zoo value ranges, measured', () => {
       const hrs: Image[] = [];
       const lrs: Image[] = [];
       for (const name of IMAGES) {
-        const { hr, lr } = deriveLr(centreCrop(readImage(path.join(shared, name)), LR * s), s);
+        const { hr, lr } = deriveLr(centreCrop(readImage(fixture('images', name)), LR * s), s);
         hrs.push(hr);
         lrs.push(lr);
       }
