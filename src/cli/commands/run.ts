@@ -3,24 +3,12 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { compileChecked, compileStudy } from '../../compiler/index.js';
 import { allowEscapes } from '../../compiler/confine.js';
-import type { Device } from '../../runtime/api.js';
 import { executePlan } from '../../runtime/executor/index.js';
 import { printDiagnostics, processIo, shownPath, type Io } from '../io.js';
-import { runQueuedCli } from './worker.js';
+import { runQueuedCli, type RunOptions } from './run-queued.js';
 
-export interface RunOptions {
-  only?: string[];
-  force?: boolean;
-  device?: Device;
-  json?: boolean;
-  /** Run the analyses on `lvi worker`s through this Redis (true: $LVI_REDIS_URL). */
-  queue?: string | boolean;
-  detach?: boolean;
-  /** The (shared) content-addressed cache folder. */
-  cache?: string;
-  /** Folders outside the study's folder the run may write into. */
-  allowOut?: string[];
-}
+export type { RunOptions } from './run-queued.js';
+
 
 export async function runRun(file: string, options: RunOptions = {}, io: Io = processIo): Promise<number> {
   const abs = path.resolve(file);
