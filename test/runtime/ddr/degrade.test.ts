@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readImage } from '../../../src/runtime/image/index.js';
 import { cropImage, type Image } from '../../../src/runtime/image/image.js';
-import { boxMean, degrade, gaussianKernel } from '../../../src/runtime/methods/ddr/degrade.js';
+import { boxMean, degrade, gaussianKernel } from '../../../src/runtime/image/degrade.js';
 import { fixture } from '../../helpers/paths.js';
 
 const crops = (JSON.parse(readFileSync(fixture('ddr', 'labels.json'), 'utf8')) as { crops: { crop: string; image: string; x: number; y: number }[] }).crops.filter((c) =>

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readImage } from '../../../src/runtime/image/index.js';
 import { cropImage } from '../../../src/runtime/image/image.js';
-import { buildSamples, cleanLr, downMean, toDegradation } from '../../../src/runtime/methods/ddr/inputs.js';
+import { buildSamples, cleanLr, downMean, toDegradation } from '../../../src/runtime/data/samples.js';
 import { fixture } from '../../helpers/paths.js';
 
 const labels = JSON.parse(readFileSync(fixture('ddr', 'labels.json'), 'utf8')) as {

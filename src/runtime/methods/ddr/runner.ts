@@ -14,7 +14,7 @@ import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from '../../stats/cluster.js';
 import { embedPca, embedTsne, embedUmap } from './embed.js';
 import { extractFeatures, type Pool } from './features.js';
-import { buildSamples, toDegradation, type Degradation, type SampleLabel, type Samples } from './inputs.js';
+import { buildSamples, toDegradation, type Degradation, type SampleLabel, type Samples } from '../../data/samples.js';
 import { renderPlot, scatterSpec, srgaSpec, type CurvePoint, type ScatterPoint } from './plots.js';
 import { fitSet, srga, type GgdFit } from './srga.js';
 

@@ -1,15 +1,14 @@
-// Degradation calls for DDR/SRGA inputs, as the DDR and SRGA reference cases make them:
-// blur = 2-D Gaussian (size x size, sigma, grid -r..r, normalised) correlated with the WHOLE HR
+// Degradation calls (grammar/kinds/degradations.ts), as the FAIG, DDR and SRGA reference cases
+// make them: blur = 2-D Gaussian (size x size, sigma, grid -r..r, normalised) correlated with the WHOLE HR
 // image per channel (reflect-101 borders, float32), then the crop, then the downscale;
 // noise = the unrounded LR + sigma * N(0, 1) (seeded per sample); jpeg = the 8-bit clean LR
-// through jpeg-js at that quality. Every LR is rounded to 8 bits.
-// Interim: the shared src/runtime/image/degrade.ts (FAIG) is meant to hold these; once it
-// lands, `degrade` below should call it and this file shrink to the sample plumbing.
+// through jpeg-js at that quality. Every LR is rounded to 8 bits. The samples built from them
+// (images x crops x degradations, with labels) are src/runtime/data/samples.ts.
 
 import jpeg from 'jpeg-js';
-import { cropImage, type Image } from '../../image/image.js';
-import { resizeBicubic } from '../../image/resize.js';
-import type { ResolvedValue } from '../../../compiler/plan.js';
+import { cropImage, type Image } from './image.js';
+import { resizeBicubic } from './resize.js';
+import type { ResolvedValue } from '../../compiler/plan.js';
 
 export interface Box {
   x: number;

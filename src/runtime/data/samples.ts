@@ -1,16 +1,16 @@
-// The samples of a DDR/SRGA study: every (image or crop) x degradation as an exact network
+// The samples of a FAIG, DDR or SRGA statement: every (image or crop) x degradation as an exact network
 // input, with its labels. A degradation is a call on the HR image (clean, blur, noise, jpeg;
 // then the downscale) or an LR dataset whose files are the inputs themselves.
 
 import path from 'node:path';
-import type { ResolvedValue } from '../../../compiler/plan.js';
-import { readImage } from '../../image/index.js';
-import { cropImage, type Image } from '../../image/image.js';
-import type { DatasetValue } from '../../kernels/dataset.js';
-import { DEGRADATION_CALL } from '../../../../grammar/kinds/degradations.js';
-import { callFunction } from '../../../../grammar/spec.js';
-import { valueText } from '../../kernels/params.js';
-import { boxMean, degrade, quantise } from './degrade.js';
+import type { ResolvedValue } from '../../compiler/plan.js';
+import { cropToScale, readImage } from '../image/index.js';
+import { cropImage, type Image } from '../image/image.js';
+import type { DatasetValue } from '../kernels/dataset.js';
+import { DEGRADATION_CALL } from '../../../grammar/kinds/degradations.js';
+import { callFunction } from '../../../grammar/spec.js';
+import { valueText } from '../kernels/params.js';
+import { boxMean, degrade, quantise } from '../image/degrade.js';
 
 export interface SampleLabel {
   /** The source file (HR image, or the LR file of an LR dataset), relative to the study folder. */
@@ -61,11 +61,15 @@ export interface SampleOptions {
   /** The study's seed, for noise(...) without its own seed. */
   seed: number;
   studyDir: string;
+  /** Keep each sample's HR image (the crop, cut to a multiple of the scale): FAIG's loss target. */
+  withHr?: boolean;
 }
 
 export interface Samples {
   images: Image[];
   labels: SampleLabel[];
+  /** With `withHr`: the HR image of each sample (undefined for LR-only data). */
+  hr: (Image | undefined)[];
 }
 
 const stem = (f: string) => path.basename(f).replace(/\.[^.]+$/, '');
@@ -110,6 +114,7 @@ export function cleanLr(hr: Image, scale: number, down: 'mean' | 'bicubic'): Ima
 export function buildSamples(degradations: Degradation[], o: SampleOptions): Samples {
   const images: Image[] = [];
   const labels: SampleLabel[] = [];
+  const hrs: (Image | undefined)[] = [];
   const rel = (f: string) => path.relative(o.studyDir, f).split(path.sep).join('/');
   const lrSets = degradations.filter((d): d is Degradation & { kind: 'dataset' } => d.kind === 'dataset');
   const counts = new Set(lrSets.map((d) => d.value.files.length));
@@ -134,19 +139,22 @@ export function buildSamples(degradations: Degradation[], o: SampleOptions): Sam
     const cropBoxes = hr ? boxes(hr, o.patch, o.patches) : [undefined];
     const blurred = new Map<string, Image>(); // one whole-image blur per call, shared by the crops
     cropBoxes.forEach((box, ci) => {
+      const hrCrop = o.withHr && hr && box ? cropToScale(box.w === hr.width && box.h === hr.height ? hr : cropImage(hr, box.x, box.y, box.w, box.h), o.scale) : undefined;
       const crop = box && o.patch > 0 ? `${content}@${box.x},${box.y}` : hrFile ? content : shared;
       for (const d of degradations) {
         if (d.kind === 'dataset') {
           const file = d.value.files[i];
           images.push(readImage(file));
           labels.push({ file: rel(file), degradation: d.name, content, crop });
+          hrs.push(hrCrop);
           continue;
         }
         // Noise streams: one per crop of each image, fixed by the image's position and the crop.
         images.push(degrade(hr!, box!, d, { scale: o.scale, down: o.down, seed: o.seed, index: i * 100003 + ci }, blurred));
         labels.push({ file: rel(hrFile!), degradation: d.text, content, crop });
+        hrs.push(hrCrop);
       }
     });
   }
-  return { images, labels };
+  return { images, labels, hr: hrs };
 }
