@@ -74,6 +74,7 @@ for (const c of CASES) {
     const runDir = path.join(tmp, c.name);
     const warnings: string[] = [];
     const progress: [number, number][] = [];
+    let summary: Record<string, unknown> = {};
 
     beforeAll(async () => {
       model = await loadModel({ file: path.join(lamRef, c.name, 'model.onnx') });
@@ -94,6 +95,7 @@ for (const c of CASES) {
         warn: (m) => warnings.push(m),
       };
       const result = await lamKernel.run(ctx);
+      summary = result.summary;
       measured[`${c.name}.summary`] = result.summary;
     });
 
@@ -153,9 +155,14 @@ for (const c of CASES) {
 
     it('records the batch it ran: batch=auto times batch 1, and batch B when the rest is long enough to pay', () => {
       const di = JSON.parse(readFileSync(path.join(runDir, 'di.json'), 'utf8'));
+      // Timings live in the node's summary (the run record), never in di.json, whose hash must
+      // stay the same when the same result is computed again.
+      expect(Object.keys(di).filter((k) => /seconds|probe|_ms$/.test(k))).toEqual([]);
+      expect(summary.seconds).toBeGreaterThan(0);
+      expect(summary.batch).toBe(di.batch);
       // 51 points: long enough to probe any batch up to 8 (autoBatch), if the work left after
       // batch 1's timed runs reaches PROBE_MIN_REMAINING_MS
-      const probe = di.batch_probe as Record<string, number>;
+      const probe = summary.batchProbe as Record<string, number>;
       const [one, wide] = Object.keys(probe);
       measured[`${c.name}.batch`] = { batch: di.batch, probe };
       expect(one).toBe('1');

@@ -222,9 +222,8 @@ export const lamKernel: NodeRunner = {
       psnr_convention: 'RGB, 8-bit levels (SR clamped and rounded), peak 255, no border shave',
       steps: result.steps,
       batch: result.batch,
-      // ms per path point of batch 1 and of the largest batch that fits, when batch=auto timed them
-      batch_probe: result.batchProbe ?? null,
-      seconds: lam.seconds,
+      // Timings (seconds, batch=auto's probe) are in the node's summary, not here: di.json is
+      // an output whose hash must not change when the same result is computed again.
       device: result.device,
       model: model.info.source,
       scale: s,
@@ -252,6 +251,7 @@ export const lamKernel: NodeRunner = {
         nanStepsAuthors: result.nanStepsAuthors,
         steps: result.steps,
         batch: result.batch,
+        // ms per path point of batch 1 and of the largest batch that fits, when batch=auto timed them
         batchProbe: result.batchProbe ?? null,
       },
       files: ['attribution_chw.npy', 'attribution.npy', 'di.json', 'map.png', 'blend.png', 'sr.png', 'figure.png'],
