@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { bytesProblem } from '../../compiler/image-size.js';
 
-export { writeNpy, readNpy, type NpyArray } from './npy.js';
+export { writeNpy, readNpy, readNpyInt32, type NpyArray } from './npy.js';
 export { resizeBicubic8, resizeBicubic, deriveLr, cropToScale } from './resize.js';
 export { checkImage, cropImage, cropPlanes, fromRgbBytes, toByte, toRgbBytes, type Image } from './image.js';
 import { checkImage, fromInterleaved, toRgbBytes, type Image } from './image.js';

@@ -1,0 +1,107 @@
+// FAIG against the reference case (test/fixtures/faig/small_3img_20steps, from an independent
+// PyTorch implementation that reproduces the authors' faig.py bit for bit): the kernel index, the
+// gradient at the target, per-image scores, the blur contrast and its ranking. Tolerances are
+// those of the case's README: scores within 1e-4 x max |score|, the top 1 % as a set.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readImage, readNpy, readNpyInt32 } from '../../../src/runtime/image/index.js';
+import { loadOnnxFile } from '../../../src/runtime/models/index.js';
+import type { LoadedModel } from '../../../src/runtime/api.js';
+import { attributeInput, pathProgram, pathWeights, weightDifference, type InputAttribution } from '../../../src/runtime/methods/faig/attribution.js';
+import { matchPair, type Pair } from '../../../src/runtime/methods/faig/kernels.js';
+import { rankScores, shareCount } from '../../../src/runtime/methods/faig/ranking.js';
+import { fixture } from '../../helpers/paths.js';
+
+const dir = fixture('faig', 'small_3img_20steps');
+const json = (f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
+const npy = (f: string) => readNpy(path.join(dir, f));
+const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+const names = (json('case.json') as { images: { name: string }[] }).images.map((i) => i.name);
+const steps = json('case.json').steps as number;
+
+let baseline: LoadedModel;
+let target: LoadedModel;
+let pair: Pair;
+const single: Record<'blur' | 'noise', InputAttribution[]> = { blur: [], noise: [] };
+
+beforeAll(async () => {
+  baseline = await loadOnnxFile(path.join(dir, 'baseline.onnx'));
+  target = await loadOnnxFile(path.join(dir, 'target.onnx'));
+  pair = matchPair(baseline.graph, target.graph, { baseline: 'baseline', target: 'target' });
+  const program = await pathProgram(target, pair, { width: 32, height: 32 }, { steps, device: 'cpu' });
+  const diff = weightDifference(baseline.graph, target.graph, pair);
+  const cache = new Map<number, Record<string, Float32Array>>();
+  const at = (s: number) => cache.get(s) ?? cache.set(s, pathWeights(baseline.graph, target.graph, pair, s / steps)).get(s)!;
+  for (const name of names) {
+    const hr = readImage(path.join(dir, 'inputs', `${name}_hr.png`));
+    for (const side of ['blur', 'noise'] as const) {
+      const lr = readImage(path.join(dir, 'inputs', `${name}_lr_${side}.png`));
+      single[side].push(await attributeInput(program, lr, hr, pair, steps, at, diff));
+    }
+  }
+  await program.release();
+}, 300_000);
+
+describe('FAIG reference case (MSRResNet x2 pair, 3 images, 20 steps)', () => {
+  it('indexes the kernels as the case does (state-dict order, offset + out * in_channels + in)', () => {
+    const ref = json('kernel_index.json') as { total_kernels: number; convs: { onnx_initializer: string; bias_onnx_initializer: string; shape: number[]; offset: number; count: number }[] };
+    expect(pair.index.total).toBe(ref.total_kernels);
+    expect(pair.index.convs.map((c) => [c.weight, c.bias, c.shape, c.offset, c.count])).toEqual(
+      ref.convs.map((c) => [c.onnx_initializer, c.bias_onnx_initializer, c.shape, c.offset, c.count]),
+    );
+  });
+
+  it('per-image scores S(x) of each side within 1e-4 of the largest', () => {
+    for (const side of ['blur', 'noise'] as const) {
+      const ref = npy(`single_${side}.npy`);
+      expect(ref.shape).toEqual([names.length, pair.index.total]);
+      const k = pair.index.total;
+      names.forEach((_, i) => {
+        const mine = single[side][i]!.scores;
+        const theirs = ref.data.subarray(i * k, (i + 1) * k);
+        expect(maxDiff(mine, theirs)).toBeLessThan(1e-4 * maxAbs(theirs));
+      });
+    }
+  });
+
+  it('the blur contrast summed over the images, and the noise ranking its negation', () => {
+    const k = pair.index.total;
+    const contrast = new Float32Array(k);
+    names.forEach((_, i) => {
+      for (let j = 0; j < k; j++) contrast[j] = Math.fround(contrast[j]! + Math.fround(single.blur[i]!.scores[j]! - single.noise[i]!.scores[j]!));
+    });
+    const ref = npy('scores_blur.npy').data;
+    const ref64 = npy('scores_blur_f64.npy').data;
+    expect(maxDiff(contrast, ref)).toBeLessThan(1e-4 * maxAbs(ref));
+    // Against the float64 computation too: float32 noise is well below the tolerance.
+    expect(maxDiff(contrast, ref64)).toBeLessThan(1e-4 * maxAbs(ref64));
+
+    const top = shareCount(k, 1);
+    expect(top).toBe(135);
+    for (const [side, scores] of [['blur', contrast], ['noise', contrast.map((v) => -v)]] as const) {
+      const mine = rankScores(scores);
+      const theirs = readNpyInt32(path.join(dir, `rank_${side}.npy`)).data;
+      expect(new Set(mine.subarray(0, top))).toEqual(new Set(Array.from(theirs.subarray(0, top))));
+      const refTop = (json(`top1_${side}.json`) as { kernels: { index: number }[] }).kernels.map((e) => e.index);
+      expect(Array.from(mine.subarray(0, top)).sort((a, b) => a - b)).toEqual([...refTop].sort((a, b) => a - b));
+      // Equal up to ties: wherever the orders differ, the reference's scores at the two places agree within the tolerance.
+      const tol = 1e-4 * maxAbs(ref);
+      const refScores = side === 'blur' ? ref : ref.map((v) => -v);
+      for (let r = 0; r < k; r++) if (mine[r] !== theirs[r]) expect(Math.abs(refScores[mine[r]!]! - refScores[theirs[r]!]!)).toBeLessThan(tol);
+    }
+  });
+
+  it('completeness: the attribution over every moving parameter equals L(baseline) - L(target) to the Riemann sum\'s error', () => {
+    for (const side of ['blur', 'noise'] as const) {
+      for (const a of single[side]) {
+        const delta = a.lossBaseline - a.lossTarget;
+        // A left Riemann sum of 20 steps: within a few percent of the change it integrates.
+        expect(Math.abs(a.attributed - delta)).toBeLessThan(0.1 * Math.abs(delta) + 1e-3);
+      }
+    }
+  });
+});
