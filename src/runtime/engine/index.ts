@@ -5,3 +5,4 @@ export {
   autoBatch, chooseBatch, defaultBudgetBytes, estimateMemory, stackBatch, splitBatch,
   type AutoBatchOptions, type BatchRequest, type MemoryEstimate,
 } from './batch.js';
+export { batchAxisVerdict, type BatchAxisVerdict } from './batch-axis.js';

@@ -73,10 +73,11 @@ export function portable(value: unknown, studyDir: string): unknown {
 
 /**
  * Summary fields that describe how a run went rather than what it found: timings, the device,
- * the batch size batch=auto chose by timing. They go to the run record, not the lock.
+ * the batch size batch=auto chose by timing and the check of its first batched run. They go to
+ * the run record, not the lock.
  */
 export function isVolatileField(name: string): boolean {
-  return /^(seconds|ms|device|devices|date|time|batch|batchProbe|batch_probe|createdAt)$|Seconds$|_seconds$|Ms$|_ms$/.test(name);
+  return /^(seconds|ms|device|devices|date|time|batch|batchProbe|batch_probe|batchCheck|createdAt)$|Seconds$|_seconds$|Ms$|_ms$/.test(name);
 }
 
 /** Numbers to SUMMARY_DIGITS significant digits, so float noise between machines does not show. */

@@ -21,10 +21,11 @@ import {
  * intensity detector: D(F(x)) = sum(mask * F(x)), linear in x, so its gradient is exact and
  * integrated gradients are complete on every path. Each batch element is computed alone, so any
  * batch gives bit-identical values. `delayMs` slows a run (to steer batch=auto's probe),
- * `maxBatch` refuses larger programs as a pinned batch axis would.
+ * `maxBatch` refuses larger programs as a pinned batch axis would, `mixBatch` lets batch
+ * elements leak into each other's gradients.
  */
 function nearestNet(
-  opts: { gain?: number; global?: boolean; nanAt?: number; maxBatch?: number; delayMs?: (batch: number) => number } = {},
+  opts: { gain?: number; global?: boolean; nanAt?: number; maxBatch?: number; delayMs?: (batch: number) => number; mixBatch?: boolean } = {},
 ): ProgramFactory & { calls: number[]; built: number[]; released: number[] } {
   const gain = opts.gain ?? 1;
   const calls: number[] = [];
@@ -65,6 +66,9 @@ function nearestNet(
             }
           }
           if (opts.global) for (let i = 0; i < n; i++) grad[b * n + i] += (c * maskSum) / n;
+          // `mixBatch`: every element's gradient also carries the next element's, as a graph
+          // that folds the batch into another axis would
+          if (opts.mixBatch && batch > 1) for (let i = 0; i < n; i++) grad[b * n + i] += inputs[((b + 1) % batch) * n + i];
           if (opts.nanAt !== undefined) grad[b * n + opts.nanAt] = NaN;
           objective[b] = obj;
         }
@@ -124,20 +128,65 @@ describe('computeLam on an exactly differentiable network', () => {
     const one = await computeLam(nearestNet(), lr, 2, base);
     const net = nearestNet();
     const four = await computeLam(net, lr, 2, { ...base, batch: 4 });
-    // 10 steps + the baseline = 11 points -> 3 runs of 4
-    expect(net.calls).toEqual([4, 4, 4]);
+    // 10 steps + the baseline = 11 points: 4 runs of one, the check run of 4 on the same points
+    // (compared, not accumulated), then the other 7 points in 2 runs of 4
+    expect(net.calls).toEqual([1, 1, 1, 1, 4, 4, 4]);
+    expect(net.built).toEqual([1, 4]);
+    expect(four.batch).toBe(4);
+    expect(four.batchCheck).toEqual({ batch: 4, points: 4, gradient: 0, objective: 0, agreed: true });
+    expect(four.batchReason).toBeUndefined();
     expect(Array.from(four.attribution)).toEqual(Array.from(one.attribution));
     expect(four.di).toBe(one.di);
     expect(four.completeness).toEqual(one.completeness);
   });
 
+  it('a batch that mixes path points is caught by its first run and the path runs one by one, loudly', async () => {
+    const one = await computeLam(nearestNet(), lr, 2, base);
+    for (const batch of [4, 'auto'] as const) {
+      const warnings: string[] = [];
+      const net = nearestNet({ mixBatch: true });
+      const r = await computeLam(net, lr, 2, { ...base, batch, maxBatch: 4, warn: (m) => warnings.push(m) });
+      expect(r.batch).toBe(1);
+      expect(r.batchCheck!.agreed).toBe(false);
+      expect(r.batchCheck!.gradient).toBeGreaterThan(0.1);
+      expect(r.batchReason).toBe('batch 4 did not reproduce runs of one on path points 0..3');
+      expect(warnings).toEqual([expect.stringMatching(/^batch 4 did not reproduce runs of one on path points 0\.\.3 \(gradient .* of its peak apart, detector .*\): the network mixes path points along the batch axis; running the path steps one at a time$/)]);
+      expect(net.calls).toEqual([1, 1, 1, 1, 4, ...Array(7).fill(1)]);
+      expect(net.released.sort()).toEqual([1, 4]);
+      expect(Array.from(r.attribution)).toEqual(Array.from(one.attribution));
+    }
+  });
+
+  it('a batch the graph proves unsafe never runs: batch 1, with the reason (a warning when the batch was given)', async () => {
+    const one = await computeLam(nearestNet(), lr, 2, base);
+    for (const batch of [4, 'auto'] as const) {
+      const warnings: string[] = [];
+      const asked: number[][] = [];
+      const net = Object.assign(nearestNet({ mixBatch: true }), {
+        batchProblem: (shape: number[]) => {
+          asked.push(shape);
+          return "Reshape node 'r' moves the batch into axis 5";
+        },
+      });
+      const r = await computeLam(net, lr, 2, { ...base, batch, maxBatch: 4, warn: (m) => warnings.push(m) });
+      expect(asked).toEqual([[4, 3, h, w]]);
+      expect(r.batch).toBe(1);
+      expect(r.batchCheck).toBeUndefined();
+      expect(r.batchReason).toBe("a run of 4 path points would mix them: Reshape node 'r' moves the batch into axis 5");
+      expect(warnings).toEqual(batch === 4 ? [`batch=4: ${r.batchReason}; running the path steps one at a time`] : []);
+      expect(net.built).toEqual([1]);
+      expect(Array.from(r.attribution)).toEqual(Array.from(one.attribution));
+    }
+  });
+
   it('batch=auto times batch 1 against the largest batch on the first points, and uses them', async () => {
     const long = { ...base, path: { ...base.path, steps: 30 } };
     const one = await computeLam(nearestNet(), lr, 2, long);
-    // 31 points, at most 4 per run: the probe's batch is stepBatch(28, 4) = 4; runs 1, 1, 1,
-    // 4, 4, 4 probe 15 points (two warm-up runs each, then a timed one), the other 16 run at the
-    // faster batch. The delays make batch 4 (7.5 ms a point against 30) or batch 1 (30 ms
-    // against 60) the likely winner; the asserts hold whichever wins.
+    // 31 points, at most 4 per run: the probe's batch is stepBatch(28, 4) = 4. Batch 1 runs
+    // points 0..3 (two warm-up runs, then timed ones), batch 4 reruns them as the check (its
+    // first warm-up run, not accumulated), warms up once more on 4..7 and is timed on 8..11; the
+    // other 19 points run at the faster batch. The delays make batch 4 (7.5 ms a point against
+    // 30) or batch 1 (30 ms against 60) the likely winner; the asserts hold whichever wins.
     const chosen: number[] = [];
     for (const delayMs of [() => 30, (b: number) => (b === 1 ? 30 : 60 * b)]) {
       const net = nearestNet({ delayMs });
@@ -148,8 +197,9 @@ describe('computeLam on an exactly differentiable network', () => {
       expect(probe['1']).toBeGreaterThan(0);
       expect(probe['4']).toBeGreaterThan(0);
       expect(auto.batch).toBe(probe['4'] < probe['1'] ? 4 : 1);
-      const rest = auto.batch === 4 ? Array(4).fill(4) : Array(16).fill(1);
-      expect(net.calls).toEqual([1, 1, 1, 4, 4, 4, ...rest]);
+      const rest = auto.batch === 4 ? Array(5).fill(4) : Array(19).fill(1);
+      expect(net.calls).toEqual([1, 1, 1, 1, 4, 4, 4, ...rest]);
+      expect(auto.batchCheck).toEqual({ batch: 4, points: 4, gradient: 0, objective: 0, agreed: true });
       expect(net.built).toEqual([1, 4]);
       expect(net.released.sort()).toEqual([1, 4]);
       // tolerance 0: every point is evaluated alone and accumulated in path order either way
@@ -175,10 +225,11 @@ describe('computeLam on an exactly differentiable network', () => {
 
   it('batch=auto skips the probe on a short path or a pinned batch axis; a given batch is kept', async () => {
     const short = nearestNet();
-    // 11 points: a probe of batch 8 needs 35, so no probe; stepBatch(11, 8) = 6
+    // 11 points: a probe of batch 8 needs 35, so no probe; stepBatch(11, 8) = 6, after 6 runs
+    // of one and the check of batch 6 on the same points
     const r = await computeLam(short, lr, 2, { ...base, batch: 'auto', maxBatch: 8 });
     expect(r.batchProbe).toBeUndefined();
-    expect([r.batch, short.calls]).toEqual([6, [6, 6]]);
+    expect([r.batch, short.calls]).toEqual([6, [1, 1, 1, 1, 1, 1, 6, 6]]);
 
     const long = { ...base, path: { ...base.path, steps: 30 } };
     const one = await computeLam(nearestNet(), lr, 2, long);
@@ -186,7 +237,7 @@ describe('computeLam on an exactly differentiable network', () => {
     const pinned = nearestNet({ maxBatch: 1 });
     const p = await computeLam(pinned, lr, 2, { ...long, batch: 'auto', maxBatch: 4, probeMinRemainingMs: 0, warn: (m) => warnings.push(m) });
     expect(p.batch).toBe(1);
-    expect(p.batchProbe).toBeUndefined();
+    expect(Object.keys(p.batchProbe!)).toEqual(['1']);
     expect(pinned.calls).toEqual(Array(31).fill(1));
     expect(pinned.released).toEqual([1]);
     expect(warnings).toEqual([expect.stringMatching(/batch 4\): the batch axis is fixed at 1; running the path steps one at a time/)]);
@@ -195,7 +246,13 @@ describe('computeLam on an exactly differentiable network', () => {
     const given = nearestNet();
     const g = await computeLam(given, lr, 2, { ...long, batch: 7, maxBatch: 4 });
     expect([g.batch, g.batchProbe]).toEqual([7, undefined]);
-    expect(given.calls).toEqual([7, 7, 7, 7, 7]);
+    expect(given.calls).toEqual([...Array(7).fill(1), 7, 7, 7, 7, 7]);
+    // a given batch the export cannot take is an error, not a silent batch 1
+    await expect(computeLam(nearestNet({ maxBatch: 1 }), lr, 2, { ...long, batch: 4 })).rejects.toThrow(/batch 4\): the batch axis is fixed at 1/);
+    // a path no longer than the batch runs one by one: a batched run would only repeat points
+    const tiny = nearestNet();
+    const t = await computeLam(tiny, lr, 2, { ...base, path: { ...base.path, steps: 3 }, batch: 4 });
+    expect([t.batch, tiny.calls, tiny.built]).toEqual([1, [1, 1, 1, 1], [1]]);
   });
 
   it('zeroes NaN gradient entries and counts the steps, as the authors do', async () => {

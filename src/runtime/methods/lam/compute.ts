@@ -38,7 +38,33 @@ export interface StepProgram {
 }
 
 /** Builds a step program for input shape [batch, C, h, w]. */
-export type ProgramFactory = (shape: [number, number, number, number]) => Promise<StepProgram>;
+export interface ProgramFactory {
+  (shape: [number, number, number, number]): Promise<StepProgram>;
+  /**
+   * Why a run of shape[0] path points would not compute each point as a run of one does,
+   * proved from the network's graph (engine/batch-axis.ts); undefined when it would.
+   */
+  batchProblem?(shape: [number, number, number, number]): string | undefined;
+}
+
+/**
+ * How far a batched run may differ from runs of one, relative to each point's largest gradient
+ * entry (and its detector value): float32 summation order only (CARN: below 1e-6). A network
+ * that mixes path points along the batch axis differs by tens of percent (SwinIR: 0.67 of the
+ * map's peak).
+ */
+export const BATCH_CHECK_TOLERANCE = 1e-4;
+
+/** The first batched run against runs of one of the same path points. */
+export interface BatchCheck {
+  batch: number;
+  points: number;
+  /** Largest gradient difference over the points, relative to each point's largest entry. */
+  gradient: number;
+  /** Largest relative difference of the detector value. */
+  objective: number;
+  agreed: boolean;
+}
 
 export interface LamOptions {
   window: Window;
@@ -47,6 +73,8 @@ export interface LamOptions {
   /**
    * Steps per run. 'auto': the largest batch B that fits (`maxBatch`, see `autoBatch`), or,
    * when the path is long enough, whichever of batch 1 and B is faster on the first points.
+   * Any batch above 1 runs only where the factory's `batchProblem` finds none, and only after
+   * its first run matched runs of one on the same points (else the path runs one by one).
    */
   batch: 'auto' | number;
   /** Largest batch 'auto' may pick (memory); default 8. */
@@ -90,6 +118,10 @@ export interface LamResult {
   batch: number;
   /** Milliseconds per path point of batch 1 and of batch B, keyed by batch, when 'auto' timed them. */
   batchProbe?: Record<string, number>;
+  /** Why the path ran one point at a time although a larger batch was asked for or fitted. */
+  batchReason?: string;
+  /** The check of the first batched run, when one ran. */
+  batchCheck?: BatchCheck;
   /** The SR output F(x_K) at full size, C x H x W. */
   sr: Float32Array;
   srWidth: number;
@@ -269,8 +301,20 @@ export async function computeLam(
   if (opts.batch !== 'auto' && !(Number.isInteger(opts.batch) && opts.batch >= 1)) {
     throw new Error(`batch must be 'auto' or a whole number >= 1, got ${opts.batch}`);
   }
-  const auto = opts.batch === 'auto' ? autoBatch(points.length, opts.maxBatch ?? 8) : undefined;
+  let auto = opts.batch === 'auto' ? autoBatch(points.length, opts.maxBatch ?? 8) : undefined;
   let batch = auto ? auto.batch : (opts.batch as number);
+  // Batching must be proved from the graph, not assumed (engine/batch-axis.ts).
+  let batchReason: string | undefined;
+  const asked = auto?.probe ?? batch;
+  if (asked > 1) {
+    const problem = factory.batchProblem?.([asked, channels, rh, rw]);
+    if (problem) {
+      batchReason = `a run of ${asked} path points would mix them: ${problem}`;
+      if (!auto) warn(`batch=${asked}: ${batchReason}; running the path steps one at a time`);
+      auto = undefined;
+      batch = 1;
+    }
+  }
 
   const attribution = new Float64Array(channels * h * w);
   let nanSteps = 0;
@@ -322,6 +366,10 @@ export async function computeLam(
     }
   };
 
+  // Runs of one of the first path points, which the first batched run is checked against.
+  const wantOnes = auto?.probe ?? batch;
+  const ones: { objective: number; grad: Float32Array }[] = [];
+
   /** Evaluates points [from, to) in order with `program`; returns the wall milliseconds. */
   const evaluateRange = async (program: StepProgram, from: number, to: number): Promise<number> => {
     const started = performance.now();
@@ -330,65 +378,101 @@ export async function computeLam(
       points.slice(from, to),
       runMask,
       [channels, rh * scale, rw * scale],
-      (index, r) => accumulate(from + index, r),
+      (index, r) => {
+        const at = from + index;
+        if (program.batch === 1 && at < wantOnes) ones[at] = { objective: r.objective, grad: Float32Array.from(r.grad) };
+        accumulate(at, r);
+      },
       (done) => opts.progress?.(Math.min(from + done, K), K, 'LAM steps'),
       opts.signal,
     );
     return performance.now() - started;
   };
+  /** The first batched run, on the points batch 1 ran first, against those runs; nothing is accumulated. */
+  const check = async (wide: StepProgram): Promise<BatchCheck> => {
+    const n = Math.min(wide.batch, ones.length);
+    let gradient = 0;
+    let objective = 0;
+    await evaluate(wide, points.slice(0, n), runMask, [channels, rh * scale, rw * scale], (i, r) => {
+      gradient = Math.max(gradient, relativeDifference(r.grad, ones[i]!.grad));
+      objective = Math.max(objective, relativeDifference([r.objective], [ones[i]!.objective]));
+    }, undefined, opts.signal);
+    const agreed = gradient <= BATCH_CHECK_TOLERANCE && objective <= BATCH_CHECK_TOLERANCE;
+    return { batch: wide.batch, points: n, gradient, objective, agreed };
+  };
   const build = (b: number) => buildProgram(factory, [b, channels, rh, rw], crop ? 'crop' : 'image', rw, rh);
   const pinnedBatch = (e: unknown) => warn(`${(e as Error).message}; running the path steps one at a time`);
 
   opts.progress?.(0, K, 'LAM steps');
-  const first = auto?.probe ? 1 : batch;
-  let program: StepProgram;
-  try {
-    program = await build(first);
-  } catch (e) {
-    // Some exports pin the batch axis to 1; path steps then run one by one.
-    if (!auto || first === 1) throw e;
-    pinnedBatch(e);
-    batch = 1;
-    program = await build(1);
-  }
+  // Batch 1 always runs first: the points of the first batched run must have runs of one to
+  // compare with, and batch 'auto' times it.
+  let program = await build(1);
   const device = program.device;
   let batchProbe: Record<string, number> | undefined;
+  let batchCheck: BatchCheck | undefined;
   try {
+    const b = auto?.probe ?? batch;
     let next = 0;
+    // A batched run must be left after the check, which only repeats points batch 1 ran.
+    let tryWide = b > 1 && points.length > b;
+    let msOne = 0;
+    let timedOne = 0;
     if (auto?.probe) {
-      // Batch 1 against batch B on the first path points, whose results count like any other;
-      // each program's warm-up runs are not timed, the run after them is.
-      const b = auto.probe;
+      // Each program's warm-up runs are not timed, the runs after them are.
       const warm = PROBE_WARMUP_RUNS;
       await evaluateRange(program, 0, warm);
-      const msOne = await evaluateRange(program, warm, warm + 1);
+      msOne = await evaluateRange(program, warm, warm + 1);
+      timedOne = 1;
       next = warm + 1;
-      batch = 1;
+      batchProbe = { '1': msOne };
+      if (msOne * (points.length - next) < (opts.probeMinRemainingMs ?? PROBE_MIN_REMAINING_MS)) tryWide = false;
+    }
+    batch = 1;
+    if (tryWide) {
+      if (next < b) {
+        msOne += await evaluateRange(program, next, b);
+        timedOne += b - next;
+        next = b;
+        if (batchProbe) batchProbe['1'] = msOne / timedOne;
+      }
       let wide: StepProgram | undefined;
-      if (msOne * (points.length - next) < (opts.probeMinRemainingMs ?? PROBE_MIN_REMAINING_MS)) {
-        batchProbe = { '1': msOne };
-      } else {
-        try {
-          wide = await build(b);
-        } catch (e) {
-          pinnedBatch(e);
-        }
+      try {
+        wide = await build(b);
+      } catch (e) {
+        // Some exports pin the batch axis to 1; a given batch is an error, 'auto' runs one by one.
+        if (!auto) throw e;
+        pinnedBatch(e);
       }
       if (wide) {
-        let msWide: number;
+        let keep = false;
         try {
-          await evaluateRange(wide, next, next + warm * b);
-          msWide = (await evaluateRange(wide, next + warm * b, next + (warm + 1) * b)) / b;
-        } catch (e) {
-          await wide.release();
-          throw e;
+          batchCheck = await check(wide);
+          if (!batchCheck.agreed) {
+            batchReason = `batch ${b} did not reproduce runs of one on path points 0..${batchCheck.points - 1}`;
+            warn(
+              `${batchReason} (gradient ${batchCheck.gradient.toExponential(2)} of its peak apart, detector ` +
+                `${batchCheck.objective.toExponential(2)}): the network mixes path points along the batch axis; running the path steps one at a time`,
+            );
+          } else if (batchProbe) {
+            // The check was batch b's first warm-up run.
+            const more = (PROBE_WARMUP_RUNS - 1) * b;
+            await evaluateRange(wide, next, next + more);
+            next += more;
+            const msWide = (await evaluateRange(wide, next, next + b)) / b;
+            next += b;
+            batchProbe[b] = msWide;
+            keep = msWide < batchProbe['1']!;
+          } else {
+            keep = true;
+          }
+        } finally {
+          if (!keep) await wide.release();
         }
-        next += (warm + 1) * b;
-        batchProbe = { '1': msOne, [b]: msWide };
-        const [keep, drop] = msWide < msOne ? [wide, program] : [program, wide];
-        await drop.release();
-        program = keep;
-        batch = keep.batch;
+        if (keep) {
+          await program.release();
+          program = wide;
+          batch = b;
+        }
       }
     }
     if (next < points.length) await evaluateRange(program, next, points.length);
@@ -458,12 +542,31 @@ export async function computeLam(
     steps: K,
     batch,
     batchProbe,
+    batchReason,
+    batchCheck,
     sr: sr!,
     srWidth: W,
     srHeight: H,
     device,
     crop: crop ? { ...crop, checkedMaxDiff } : undefined,
   };
+}
+
+/** max |a - b| over max |b|; NaN against NaN agrees, NaN against a number does not. */
+function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let peak = 0;
+  let diff = 0;
+  for (let i = 0; i < b.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (Number.isNaN(x) !== Number.isNaN(y)) diff = Infinity;
+      continue;
+    }
+    peak = Math.max(peak, Math.abs(y));
+    diff = Math.max(diff, Math.abs(x - y));
+  }
+  return peak > 0 ? diff / peak : diff;
 }
 
 /** Raised when a crop does not reproduce the full image; the caller reruns without it. */

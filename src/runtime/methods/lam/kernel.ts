@@ -222,6 +222,9 @@ export const lamKernel: NodeRunner = {
       psnr_convention: 'RGB, 8-bit levels (SR clamped and rounded), peak 255, no border shave',
       steps: result.steps,
       batch: result.batch,
+      // Why the path ran one point at a time: the graph mixes points along the batch axis, or
+      // the first batched run differed from runs of one (its numbers: batchCheck in the summary).
+      batch_reason: result.batchReason ?? null,
       // Timings (seconds, batch=auto's probe) are in the node's summary, not here: di.json is
       // an output whose hash must not change when the same result is computed again.
       device: result.device,
@@ -253,6 +256,7 @@ export const lamKernel: NodeRunner = {
         batch: result.batch,
         // ms per path point of batch 1 and of the largest batch that fits, when batch=auto timed them
         batchProbe: result.batchProbe ?? null,
+        batchCheck: result.batchCheck ?? null,
       },
       files: ['attribution_chw.npy', 'attribution.npy', 'di.json', 'map.png', 'blend.png', 'sr.png', 'figure.png'],
     };

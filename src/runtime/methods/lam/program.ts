@@ -3,7 +3,7 @@
 
 import type { Device, LoadedModel, Objective } from '../../api.js';
 import { buildGradientGraph } from '../../autodiff/index.js';
-import { chooseBatch as memoryBatch, createSession, defaultBudgetBytes, estimateMemory } from '../../engine/index.js';
+import { batchAxisVerdict, chooseBatch as memoryBatch, createSession, defaultBudgetBytes, estimateMemory } from '../../engine/index.js';
 import { specialiseModel } from '../../models/index.js';
 import type { ProgramFactory, StepProgram } from './compute.js';
 
@@ -15,7 +15,22 @@ export interface ProgramOptions {
 
 /** Step programs for `model` with the window objective (detector on the SR output). */
 export function windowPrograms(model: LoadedModel, objective: Extract<Objective, { kind: 'window' }>, options: ProgramOptions): ProgramFactory {
-  return async (shape) => {
+  const verdicts = new Map<string, string | undefined>();
+  const batchProblem = (shape: [number, number, number, number]): string | undefined => {
+    const key = shape.join('x');
+    if (!verdicts.has(key)) {
+      let reason: string | undefined;
+      try {
+        const v = batchAxisVerdict(model.graph, model.info.inputName, shape.slice(1), shape[0]);
+        reason = v.independent ? undefined : v.reason;
+      } catch (e) {
+        reason = `the graph could not be checked (${(e as Error).message})`;
+      }
+      verdicts.set(key, reason);
+    }
+    return verdicts.get(key);
+  };
+  return Object.assign(async (shape: [number, number, number, number]) => {
     const gg = buildGradientGraph(model.graph, { inputShape: shape, objective, wrtInput: true });
     const inputGrad = gg.outputs.inputGrad;
     if (!inputGrad) throw new Error('the gradient graph has no input gradient');
@@ -44,7 +59,7 @@ export function windowPrograms(model: LoadedModel, objective: Extract<Objective,
       release: () => session.release(),
     };
     return program;
-  };
+  }, { batchProblem });
 }
 
 /**
