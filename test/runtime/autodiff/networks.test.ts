@@ -69,7 +69,7 @@ function support(data: ArrayLike<number>, [, c, h, w]: number[], margin: number)
   };
 }
 
-function crop(t: { dims: number[]; data: ArrayLike<number> }, r: Region): F64 {
+function crop(t: { dims: number[]; data: Float32Array | Float64Array }, r: Region): F64 {
   const [, c, h, w] = t.dims as [number, number, number, number];
   const ch = r.y1 - r.y0;
   const cw = r.x1 - r.x0;
@@ -188,7 +188,7 @@ describe('reference networks: input gradient of the window objective', () => {
         };
       }
 
-      const base = crop(lr, lrRegion).data;
+      const base = crop({ dims: lr.dims, data: lr.data as Float32Array }, lrRegion).data;
       // The float64 function is the network's objective: ORT's float32 value and PyTorch's.
       expect(Math.abs(objectiveAt(base) - ortObjective)).toBeLessThanOrEqual(1e-6 * ortObjective);
       const cw = lrRegion.x1 - lrRegion.x0;
