@@ -6,12 +6,13 @@
 
 import { CORE_KINDS } from './kinds/core.js';
 import { DDR_KINDS } from './kinds/ddr.js';
+import { FAIG_KINDS } from './kinds/faig.js';
 import { LAM_KINDS } from './kinds/lam.js';
 import { describeType as describeIn, refKinds as refKindsIn, tableColumns, type Catalogue, type ParamType } from './spec.js';
 
 export * from './spec.js';
 
-export const CATALOGUE: Catalogue = withTableColumns({ ...CORE_KINDS, ...LAM_KINDS, ...DDR_KINDS });
+export const CATALOGUE: Catalogue = withTableColumns({ ...CORE_KINDS, ...LAM_KINDS, ...FAIG_KINDS, ...DDR_KINDS });
 
 /** Columns a table can show: generic facts and every analysis kind's parameters and results. */
 export const TABLE_COLUMNS: readonly string[] = tableColumns(CATALOGUE);

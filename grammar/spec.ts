@@ -30,7 +30,7 @@ export type ParamType =
   | { type: 'union'; of: ParamType[] };
 
 /** A default value as written in a study (numbers, words, strings, tuples, lists). */
-export type DefaultValue = number | string | boolean | DefaultValue[] | { percent: number };
+export type DefaultValue = number | string | boolean | DefaultValue[] | { percent: number } | { range: [number, number] };
 
 export interface ParamSpec {
   type: ParamType;

@@ -6,7 +6,7 @@ import { DIAGNOSTIC_CODES } from './diagnostics.js';
 /** A default as it would be written in a study (`progressive-blur`, `"*.png"`, `[model, di]`). */
 export function writeDefault(d: DefaultValue, t?: ParamType): string {
   if (Array.isArray(d)) return `[${d.map((x) => writeDefault(x, t?.type === 'list' ? t.of : t)).join(', ')}]`;
-  if (typeof d === 'object') return `${d.percent}%`;
+  if (typeof d === 'object') return 'range' in d ? `${d.range[0]}..${d.range[1]}` : `${d.percent}%`;
   if (typeof d === 'string') return quoted(t) ? JSON.stringify(d) : d;
   return String(d);
 }

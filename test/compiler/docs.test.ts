@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CATALOGUE, checkStudy, parseStudy, renderLanguageReference } from '../../src/compiler/index.js';
+import { writeDefault } from '../../src/compiler/docs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -36,19 +37,12 @@ describe('catalogue', () => {
   test.each(Object.entries(CATALOGUE))('%s: every default passes its own type check', (kind, spec) => {
     const params = Object.entries(spec.params)
       .filter(([, p]) => p.default !== undefined)
-      .map(([k, p]) => `${k}=${show(p.default)}`);
+      .map(([k, p]) => `${k}=${writeDefault(p.default!, p.type)}`);
     if (params.length === 0) return;
     const codes = checkStudy(parseStudy(`${kind} n ${params.join(' ')}`, 'untitled:defaults.lvi')).diagnostics.map((d) => d.code);
     expect(codes.filter((c) => c !== 'missing-param' && c !== 'missing-name')).toEqual([]);
   });
 });
-
-function show(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
-  if (typeof v === 'string') return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(v) ? v : JSON.stringify(v);
-  if (typeof v === 'object' && v && 'percent' in v) return `${(v as { percent: number }).percent}%`;
-  return String(v);
-}
 
 test('hover texts come from the catalogue, with the x4 note for file models', async () => {
   const { kindHover, paramHover } = await import('../../src/compiler/index.js');
