@@ -7,7 +7,7 @@ import { sizeOf } from '../graph/params.js';
 import { specialise } from '../onnx/specialise.js';
 import { Emitter } from './emitter.js';
 import { OBJECTIVE, emitObjective } from './objective.js';
-import { GradientRuleError, rules } from './rules.js';
+import { GradientRuleError, rules } from './rules/index.js';
 import { type TensorInfo, constantNodeValue, inferShapes } from './shapes.js';
 
 export const INPUT_GRAD = 'lvi_grad_input';
