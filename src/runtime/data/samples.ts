@@ -82,6 +82,29 @@ function commonStem(names: string[]): string {
   return p.replace(/[_\-. ]+$/, '') || names[0];
 }
 
+/** The longest suffix all the names share. */
+function commonSuffix(names: string[]): string {
+  let p = names[0]!;
+  for (const n of names) while (!n.endsWith(p)) p = p.slice(1);
+  return p;
+}
+
+/**
+ * The first HR/LR pair whose names disagree once each set's shared suffix is removed
+ * (astronaut_hr / astronaut_lr_blur agree; astronaut_hr / coffee_lr_blur do not). Sets of one
+ * file, or names that share nothing, are taken as paired.
+ */
+function pairingMismatch(hr: string[], lr: string[]): [string, string] | undefined {
+  if (hr.length < 2) return undefined;
+  const a = hr.map(stem);
+  const b = lr.map(stem);
+  const sa = commonSuffix(a);
+  const sb = commonSuffix(b);
+  const core = (n: string, suffix: string) => n.slice(0, n.length - suffix.length).replace(/[_\-. ]+$/, '');
+  const i = a.findIndex((n, k) => core(n, sa) !== core(b[k]!, sb));
+  return i < 0 ? undefined : [hr[i]!, lr[i]!];
+}
+
 /** Crop boxes of an image: the whole image, or up to `patches` grid cells spread evenly. */
 function boxes(img: Image, patch: number, patches: number): { x: number; y: number; w: number; h: number }[] {
   if (patch <= 0) return [{ x: 0, y: 0, w: img.width, h: img.height }];
@@ -123,6 +146,14 @@ export function buildSamples(degradations: Degradation[], o: SampleOptions): Sam
     const parts = lrSets.map((d) => `${d.name}: ${d.value.files.length}`);
     if (o.data) parts.unshift(`data: ${o.data.files.length}`);
     throw new InputError(`LR datasets are paired by sorted file name, so they need as many files as the HR data (${parts.join(', ')})`);
+  }
+  for (const d of lrSets) {
+    const mismatch = o.data ? pairingMismatch(o.data.files, d.value.files) : undefined;
+    if (mismatch) {
+      throw new InputError(
+        `LR dataset '${d.name}' does not pair with the HR data by sorted name: ${path.basename(mismatch[1])} comes where ${path.basename(mismatch[0])} does (the names without what all of a set's names share must agree, e.g. cat_hr.png and cat_lr_blur.png)`,
+      );
+    }
   }
   const calls = degradations.filter((d) => d.kind === 'call');
   if (calls.length > 0 && !o.data) throw new InputError(`degradations ${calls.map((d) => (d as { text: string }).text).join(', ')} need HR images: add data=<dataset>`);

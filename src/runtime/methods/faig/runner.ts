@@ -509,8 +509,8 @@ export const modulateRunner: NodeRunner = {
     // The strip: every lambda's output of each input, left to right, one row per input (up to 4).
     const rows = strips.slice(0, 4).map((s) => sideBySide(s, 2));
     const strip = rows.length === 1 ? rows[0]! : stackRows(rows, 2);
-    writeRgbPng(path.join(ctx.runDir, 'strip.png'), strip);
-    files.push('strip.png');
+    writeRgbPng(path.join(ctx.runDir, 'figure-strip.png'), strip);
+    files.push('figure-strip.png');
     const byLambda = lambdas.map((lambda) => ({ lambda, psnr: mean(points.filter((p) => p.lambda === lambda).map((p) => p.psnr)) }));
     let best = byLambda[0]!;
     for (const b of byLambda) if (b.psnr > best.psnr) best = b;
