@@ -11,7 +11,8 @@ import type { PlanNode } from '../../../src/compiler/plan.js';
 import type { LoadedModel } from '../../../src/runtime/api.js';
 import type { RunContext } from '../../../src/runtime/runner.js';
 import { deriveLr, readImage, readNpy, type Image } from '../../../src/runtime/image/index.js';
-import { checkOutputSize, cropFor, lamKernel, lamParams, runLam, type LamParams } from '../../../src/runtime/methods/lam/kernel.js';
+import { checkOutputSize, lamKernel, lamParams, runLam, type LamParams } from '../../../src/runtime/methods/lam/kernel.js';
+import { receptiveBox } from '../../../src/runtime/methods/lam/plan.js';
 import { PROBE_MIN_REMAINING_MS, PROBE_WARMUP_RUNS } from '../../../src/runtime/methods/lam/compute.js';
 import { loadModel } from '../../../src/runtime/models/index.js';
 import { gini } from '../../../src/runtime/metrics/index.js';
@@ -130,6 +131,11 @@ for (const c of CASES) {
       const di = JSON.parse(readFileSync(path.join(runDir, 'di.json'), 'utf8'));
       measured[`${c.name}.di_error`] = di.di - ref.di;
       measured[`${c.name}.crop`] = di.crop;
+      measured[`${c.name}.flops`] = di.flops;
+      // the cone of the window runs, and computes less than the whole image would
+      expect(di.plan).toBe('cone');
+      expect(di.flops.cone).toBeLessThan(di.flops.whole);
+      expect(di.flops.computed).toBeLessThan(51 * di.flops.whole);
       expect(Math.abs(di.di - ref.di)).toBeLessThanOrEqual(1e-3);
       expect(Math.abs(di.map_max - ref.map_max)).toBeLessThanOrEqual(1e-4 * ref.map_max);
       const map = readNpy(path.join(runDir, 'attribution.npy')).data;
@@ -188,22 +194,29 @@ for (const c of CASES) {
   });
 }
 
-describe('LAM on an LR crop (receptive field of a network without global operators)', () => {
-  it('FSRCNN: the crop gives the same map as the whole image, and is used', async () => {
+describe('LAM on the cone of the window (a network without global operators)', () => {
+  it('FSRCNN: the cone gives the same map as the whole image, and is used', async () => {
     const c = CASES[0];
     const model = await loadModel({ file: path.join(lamRef, c.name, 'model.onnx') });
     const images = deriveLr(readImage(path.join(lamRef, c.hr)), 4);
     const ctx = { device: 'cpu' as const, progress: () => {}, warn: (m: string) => { throw new Error(m); } };
     const params: LamParams = lamParams(node(c, { steps: 10 }));
-    const cropped = await runLam(model, images, { ...params, crop: 'auto' }, ctx);
+    const cone = await runLam(model, images, { ...params, crop: 'auto' }, ctx);
     const whole = await runLam(model, images, { ...params, crop: 'off' }, ctx);
-    expect(cropped.result.crop).toBeDefined();
-    expect(cropped.result.crop!.w * cropped.result.crop!.h).toBeLessThan(64 * 64 / 2);
-    expect(cropped.result.crop!.checkedMaxDiff).toBeLessThanOrEqual(1e-5);
+    expect(cone.plan.plan).toBe('cone');
+    expect(cone.result.crop).toBeDefined();
+    expect(cone.result.crop!.w * cone.result.crop!.h).toBeLessThan(64 * 64 / 2);
+    // the window and its right and lower neighbours
+    expect(cone.result.crop!.output).toEqual({ x: 48, y: 88, w: 17, h: 17 });
+    expect(cone.result.crop!.checkedMaxDiff).toBeLessThanOrEqual(1e-5);
+    expect(cone.plan.flops.cone!).toBeLessThan(cone.plan.flops.crop!);
+    expect(cone.plan.flops.crop!).toBeLessThan(cone.plan.flops.whole);
+    expect(whole.plan.plan).toBe('whole');
     expect(whole.result.crop).toBeUndefined();
-    expect(mapError(cropped.result.map, whole.result.map)).toBeLessThanOrEqual(1e-5);
-    expect(Math.abs(cropped.result.di - whole.result.di)).toBeLessThanOrEqual(1e-5);
-    measured.crop = { box: cropped.result.crop, mapDiff: mapError(cropped.result.map, whole.result.map) };
+    expect(mapError(cone.result.map, whole.result.map)).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs(cone.result.di - whole.result.di)).toBeLessThanOrEqual(1e-5);
+    expect(Array.from(cone.result.sr)).toEqual(Array.from(whole.result.sr));
+    measured.cone = { box: cone.result.crop, flops: cone.plan.flops, mapDiff: mapError(cone.result.map, whole.result.map) };
   });
 });
 
@@ -253,18 +266,15 @@ describe('LAM kernel with an LR image only (no HR)', () => {
   });
 });
 
-describe('cropFor', () => {
-  it('widens the window by the receptive field and gives up when it saves too little', async () => {
+describe('receptiveBox', () => {
+  it('widens the window by the receptive field', async () => {
     const model = await loadModel({ file: path.join(lamRef, 'carn_coffee/model.onnx') });
     expect(model.info.receptiveField).toBe(43);
     const win = { x: 120, y: 100, w: 16, h: 16 };
     // LR columns 30..34 (HR 120..136 incl. the right neighbour), margin ceil(43/2) + 1 = 23
-    expect(cropFor(model, 64, 64, win, 50)).toEqual({ x: 7, y: 2, w: 51, h: 51 });
-    // 51x51 of 64x64 saves 36% of 10 steps = 3.6 steps: just worth it; 5 steps: not
-    expect(cropFor(model, 64, 64, win, 10)).toBeDefined();
-    expect(cropFor(model, 64, 64, win, 5)).toBeUndefined();
-    expect(cropFor({ ...model, info: { ...model.info, hasGlobalOps: true } }, 64, 64, win, 50)).toBeUndefined();
-    expect(cropFor({ ...model, info: { ...model.info, receptiveField: undefined } }, 64, 64, win, 50)).toBeUndefined();
+    expect(receptiveBox(model, 64, 64, win)).toEqual({ x: 7, y: 2, w: 51, h: 51 });
+    expect(receptiveBox({ ...model, info: { ...model.info, hasGlobalOps: true } }, 64, 64, win)).toBeUndefined();
+    expect(receptiveBox({ ...model, info: { ...model.info, receptiveField: undefined } }, 64, 64, win)).toBeUndefined();
   });
 });
 

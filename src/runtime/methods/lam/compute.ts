@@ -37,9 +37,12 @@ export interface StepProgram {
   release(): Promise<void>;
 }
 
-/** Builds a step program for input shape [batch, C, h, w]. */
+/**
+ * Builds a step program for input shape [batch, C, h, w]: of the whole image, or, with `crop`,
+ * of that LR box, computing the crop's output box (a cone graph, models/cone.ts).
+ */
 export interface ProgramFactory {
-  (shape: [number, number, number, number]): Promise<StepProgram>;
+  (shape: [number, number, number, number], crop?: CropPlan): Promise<StepProgram>;
   /**
    * Why a run of shape[0] path points would not compute each point as a run of one does,
    * proved from the network's graph (engine/batch-axis.ts); undefined when it would.
@@ -83,19 +86,35 @@ export interface LamOptions {
   probeMinRemainingMs?: number;
   /** Run on an LR crop around the window when the network allows it (see crop.ts). */
   crop?: CropPlan;
+  /**
+   * With a crop that has an `output` box: the whole image's forward pass at x_K gives the SR
+   * picture and is compared with the crop's output box there (the crop is exact by
+   * construction; without `forward`, the whole image's gradient is compared instead).
+   */
+  forward?: ForwardFactory;
   progress?: (done: number, total: number, label?: string) => void;
   warn?: (message: string) => void;
   /** Stops between runs when aborted (the error is the signal's reason). */
   signal?: AbortSignal;
 }
 
-/** Where to run: a crop of the LR image (x, y, w, h in LR pixels), checked before use. */
+/**
+ * Where to run: a box of the LR image (x, y, w, h in LR pixels), checked before use. The runs
+ * compute `output`, a box of the HR output (the crop times the scale when not given).
+ */
 export interface CropPlan {
   x: number;
   y: number;
   w: number;
   h: number;
+  output?: Window;
 }
+
+/** The forward pass alone on the whole image, batch 1: output C x H x W. */
+export type ForwardFactory = (shape: [number, number, number, number]) => Promise<{
+  run(input: Float32Array): Promise<{ output: Float32Array; outputDims: number[] }>;
+  release(): Promise<void>;
+}>;
 
 export interface LamResult {
   /** Signed attribution A, C x h x w at LR size (float32). */
@@ -111,7 +130,7 @@ export interface LamResult {
   nanEntries: number;
   /** Steps the authors' sqrt-then-crop detector would have turned into NaN (gradient detector). */
   nanStepsAuthors: number;
-  /** 'image' when every step's full SR was inspected, 'crop' when only the crop's. */
+  /** 'image' when every step's full SR was inspected, 'crop' when only the crop's output box. */
   nanStepsAuthorsScope: 'image' | 'crop';
   steps: number;
   /** The batch that ran the path (after the probe, when 'auto' probed). */
@@ -287,12 +306,15 @@ export async function computeLam(
   const path = pathPoints(lr.data, channels, h, w, opts.path);
 
   // Where the path runs: the whole image, or a crop holding the window's receptive field.
-  const crop = opts.crop && (opts.crop.w < w || opts.crop.h < h) ? opts.crop : undefined;
+  const crop = opts.crop && (opts.crop.w < w || opts.crop.h < h || opts.crop.output) ? opts.crop : undefined;
   const rw = crop ? crop.w : w;
   const rh = crop ? crop.h : h;
+  // The output box the runs compute, in HR pixels.
+  const outBox = crop ? (crop.output ?? { x: crop.x * scale, y: crop.y * scale, w: crop.w * scale, h: crop.h * scale }) : { x: 0, y: 0, w: W, h: H };
+  const outDims: [number, number, number] = [channels, outBox.h, outBox.w];
   const runPoints = crop ? path.points.map((p) => cropPlanes(p, channels, h, w, crop)) : path.points;
-  const runWindow = crop ? { ...opts.window, x: opts.window.x - crop.x * scale, y: opts.window.y - crop.y * scale } : opts.window;
-  const runMask = windowMask(rw * scale, rh * scale, runWindow);
+  const runWindow = { ...opts.window, x: opts.window.x - outBox.x, y: opts.window.y - outBox.y };
+  const runMask = windowMask(outBox.w, outBox.h, runWindow);
   const fullMask = crop ? windowMask(W, H, opts.window) : runMask;
 
   // x_1..x_K, then x_0 for the completeness check.
@@ -325,6 +347,7 @@ export async function computeLam(
   let sr: Float32Array | undefined;
   let checkedMaxDiff = 0;
   let gradAtInput: Float32Array | undefined;
+  let outAtInput: Float32Array | undefined;
 
   /** Adds point `index` (of `order`) to the attribution; records the endpoints. */
   const accumulate = (index: number, r: Evaluated): void => {
@@ -336,7 +359,7 @@ export async function computeLam(
       dBaseline = r.objective;
       return;
     }
-    if (opts.detector === 'gradient' && zeroMagnitudes(r.output, 0, channels, rh * scale, rw * scale) > 0) nanStepsAuthors++;
+    if (opts.detector === 'gradient' && zeroMagnitudes(r.output, 0, channels, outBox.h, outBox.w) > 0) nanStepsAuthors++;
     let nans = 0;
     const delta = path.deltas[k - 1];
     for (let ch = 0; ch < channels; ch++) {
@@ -361,8 +384,10 @@ export async function computeLam(
     }
     if (k === K) {
       dInput = r.objective;
-      if (crop) gradAtInput = Float32Array.from(r.grad);
-      else sr = Float32Array.from(r.output);
+      if (crop) {
+        gradAtInput = Float32Array.from(r.grad);
+        outAtInput = Float32Array.from(r.output);
+      } else sr = Float32Array.from(r.output);
     }
   };
 
@@ -377,7 +402,7 @@ export async function computeLam(
       program,
       points.slice(from, to),
       runMask,
-      [channels, rh * scale, rw * scale],
+      outDims,
       (index, r) => {
         const at = from + index;
         if (program.batch === 1 && at < wantOnes) ones[at] = { objective: r.objective, grad: Float32Array.from(r.grad) };
@@ -393,14 +418,14 @@ export async function computeLam(
     const n = Math.min(wide.batch, ones.length);
     let gradient = 0;
     let objective = 0;
-    await evaluate(wide, points.slice(0, n), runMask, [channels, rh * scale, rw * scale], (i, r) => {
+    await evaluate(wide, points.slice(0, n), runMask, outDims, (i, r) => {
       gradient = Math.max(gradient, relativeDifference(r.grad, ones[i]!.grad));
       objective = Math.max(objective, relativeDifference([r.objective], [ones[i]!.objective]));
     }, undefined, opts.signal);
     const agreed = gradient <= BATCH_CHECK_TOLERANCE && objective <= BATCH_CHECK_TOLERANCE;
     return { batch: wide.batch, points: n, gradient, objective, agreed };
   };
-  const build = (b: number) => buildProgram(factory, [b, channels, rh, rw], crop ? 'crop' : 'image', rw, rh);
+  const build = (b: number) => buildProgram(factory, [b, channels, rh, rw], crop ? 'crop' : 'image', rw, rh, crop);
   const pinnedBatch = (e: unknown) => warn(`${(e as Error).message}; running the path steps one at a time`);
 
   opts.progress?.(0, K, 'LAM steps');
@@ -480,7 +505,38 @@ export async function computeLam(
     await program.release();
   }
 
-  if (crop) {
+  if (crop && opts.forward) {
+    // The whole image's forward pass once at x_K: the SR picture, and its output box against the crop's.
+    const full = await opts.forward([1, channels, h, w]);
+    try {
+      const r = await full.run(path.points[K]!);
+      if (r.outputDims.length !== 4 || r.outputDims[1] !== channels || r.outputDims[2] !== H || r.outputDims[3] !== W) {
+        throw new Error(`the model's output is ${r.outputDims.join('x')}, expected 1x${channels}x${H}x${W}`);
+      }
+      sr = Float32Array.from(r.output);
+      let peak = 0;
+      let diff = 0;
+      const mine = outAtInput!;
+      for (let ch = 0; ch < channels; ch++) {
+        for (let y = 0; y < outBox.h; y++) {
+          for (let x = 0; x < outBox.w; x++) {
+            const whole = sr[(ch * H + y + outBox.y) * W + x + outBox.x]!;
+            peak = Math.max(peak, Math.abs(whole));
+            diff = Math.max(diff, Math.abs(whole - mine[(ch * outBox.h + y) * outBox.w + x]!));
+          }
+        }
+      }
+      checkedMaxDiff = peak > 0 ? diff / peak : diff;
+      if (!(checkedMaxDiff <= 1e-5)) {
+        throw new CropMismatch(
+          `the LR box (${crop.x},${crop.y},${crop.w},${crop.h}) does not reproduce the whole image's output box ` +
+            `(${outBox.x},${outBox.y},${outBox.w},${outBox.h}): relative difference ${checkedMaxDiff.toExponential(2)}`,
+        );
+      }
+    } finally {
+      await full.release();
+    }
+  } else if (crop) {
     // The full image once at x_K: the SR picture, and the proof that the crop changed nothing.
     const full = await buildProgram(factory, [1, channels, h, w], 'image', w, h);
     try {
@@ -580,9 +636,10 @@ async function buildProgram(
   what: 'image' | 'crop',
   w: number,
   h: number,
+  crop?: CropPlan,
 ): Promise<StepProgram> {
   try {
-    return await factory(shape);
+    return await factory(shape, crop);
   } catch (e) {
     const msg = (e as Error).message;
     throw new Error(`cannot run the model on the ${w}x${h} LR ${what} (batch ${shape[0]}): ${msg}`, { cause: e });

@@ -16,7 +16,8 @@ import { specialiseModel } from '../../models/index.js';
 import { blend, clonePicture, outline, seismic, sideBySide, upscaleNearest, type Rgb } from '../../render/index.js';
 import { checkWindow, computeLam, CropMismatch, type CropPlan, type LamResult, type Window } from './compute.js';
 import type { PathKind } from './path.js';
-import { maxBatchFor, windowPrograms } from './program.js';
+import { type LamPlan, planLam } from './plan.js';
+import { forwardPrograms, maxBatchFor, windowPrograms } from './program.js';
 
 export interface LamParams {
   window: Window;
@@ -68,29 +69,6 @@ export function lamParams(node: PlanNode): LamParams {
   };
 }
 
-/**
- * The LR box that holds everything the window's detector depends on: the window (one more HR
- * pixel right and down for the gradient detector's neighbours) mapped to LR pixels, widened by
- * the receptive field's radius plus 1 pixel of slack (the full-image check in computeLam
- * guards it). Undefined when the network has global operators or no known receptive field,
- * or when the box saves too little: a crop costs one extra run of the whole image (the SR
- * picture and the check that the crop changes nothing) and a second session, so it must save
- * more than about 3 of the `steps` path steps.
- */
-export function cropFor(model: LoadedModel, lrWidth: number, lrHeight: number, win: Window, steps: number): CropPlan | undefined {
-  const rf = model.info.receptiveField;
-  if (model.info.hasGlobalOps || rf === undefined || !Number.isFinite(rf) || rf < 1) return undefined;
-  const s = model.info.scale;
-  const margin = Math.ceil(rf / 2) + 1;
-  const x0 = Math.max(0, Math.floor(win.x / s) - margin);
-  const y0 = Math.max(0, Math.floor(win.y / s) - margin);
-  const x1 = Math.min(lrWidth, Math.floor((win.x + win.w) / s) + margin + 1);
-  const y1 = Math.min(lrHeight, Math.floor((win.y + win.h) / s) + margin + 1);
-  const box = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
-  const share = (box.w * box.h) / (lrWidth * lrHeight);
-  return steps * (1 - share) > 3 ? box : undefined;
-}
-
 /** Checks that the model maps an h x w input to (scale h) x (scale w), naming what disagrees. */
 export function checkOutputSize(model: LoadedModel, width: number, height: number): void {
   const s = model.info.scale;
@@ -117,6 +95,8 @@ export interface LamRun {
   params: LamParams;
   seconds: number;
   psnr: number | null;
+  /** Which plan ran (a mismatch falls back to the whole image) and the FLOPs of each. */
+  plan: LamPlan;
 }
 
 /** Runs LAM for a loaded model and an image pair (the kernel without the files). */
@@ -136,9 +116,9 @@ export async function runLam(
   const factory = windowPrograms(
     model,
     { kind: 'window', detector: params.detector, reduce: params.reduce },
-    { device, threads: ctx.threads, onWarning: ctx.warn },
+    { device, threads: ctx.threads, onWarning: ctx.warn, image: lr },
   );
-  const crop = params.crop === 'auto' ? cropFor(model, lr.width, lr.height, params.window, params.steps) : undefined;
+  const plan = planLam(model, lr, params);
   const run = (c: CropPlan | undefined) =>
     computeLam(factory, lr, s, {
       window: params.window,
@@ -148,22 +128,34 @@ export async function runLam(
       maxBatch: params.batch === 'auto' ? maxBatchFor(model, [3, c ? c.h : lr.height, c ? c.w : lr.width]) : undefined,
       probeMinRemainingMs: params.probeMinRemainingMs,
       crop: c,
+      forward: forwardPrograms(model, { device, threads: ctx.threads, onWarning: ctx.warn }),
       progress: ctx.progress,
       warn: ctx.warn,
       signal: ctx.signal,
     });
   let result: LamResult;
   try {
-    result = await run(crop);
+    result = await run(plan.crop);
   } catch (e) {
     if (!(e instanceof CropMismatch)) throw e;
     ctx.warn(`${e.message}; running on the whole image instead`);
+    plan.plan = 'whole';
+    plan.reason = e.message;
     result = await run(undefined);
   }
   const seconds = (performance.now() - started) / 1000;
   const hr = images.hr;
   const value = hr && hr.width === result.srWidth && hr.height === result.srHeight ? psnr(result.sr, hr.data) : null;
-  return { result, params, seconds, psnr: value };
+  return { result, params, seconds, psnr: value, plan };
+}
+
+/** FLOPs the run computed: its path runs (K + 1 points, a last batch padded), plus the whole image's forward for a cone. */
+function computedFlops(lam: LamRun): number {
+  const { plan, result } = lam;
+  // The first batched run repeats points batch 1 ran, to check them.
+  const runs = Math.ceil((result.steps + 1) / result.batch) * result.batch + (result.batchCheck?.batch ?? 0);
+  if (plan.plan === 'cone' && plan.flops.cone !== null) return runs * plan.flops.cone + plan.flops.forward;
+  return runs * plan.flops.whole;
 }
 
 /** The pictures of a run, as interleaved RGB. */
@@ -238,7 +230,11 @@ export const lamKernel: NodeRunner = {
       reduce: params.reduce,
       lr_shape: [3, H, W],
       sr_shape: [3, result.srHeight, result.srWidth],
-      crop: result.crop ?? null,
+      // The plan that ran: 'cone' computes only what the window depends on (exact, checked at
+      // x_K against the whole image); FLOPs of one forward + input-gradient run of each plan.
+      plan: lam.plan.plan,
+      crop: result.crop ? { x: result.crop.x, y: result.crop.y, w: result.crop.w, h: result.crop.h, output: result.crop.output, checked_max_diff: result.crop.checkedMaxDiff } : null,
+      flops: { ...lam.plan.flops, computed: computedFlops(lam) },
     };
     writeFileSync(path.join(runDir, 'di.json'), JSON.stringify(facts, null, 1) + '\n');
     const gap = result.completeness.d_input - result.completeness.d_baseline;

@@ -5,12 +5,15 @@ import type { Device, LoadedModel, Objective } from '../../api.js';
 import { buildGradientGraph } from '../../autodiff/index.js';
 import { batchAxisVerdict, chooseBatch as memoryBatch, createSession, defaultBudgetBytes, estimateMemory } from '../../engine/index.js';
 import { specialiseModel } from '../../models/index.js';
-import type { ProgramFactory, StepProgram } from './compute.js';
+import type { CropPlan, ForwardFactory, ProgramFactory, StepProgram } from './compute.js';
+import { coneFor } from './plan.js';
 
 export interface ProgramOptions {
   device: Device;
   threads?: number;
   onWarning?: (message: string) => void;
+  /** The whole LR image's size, which a crop with an output box (a cone) is cut from. */
+  image?: { width: number; height: number };
 }
 
 /** Step programs for `model` with the window objective (detector on the SR output). */
@@ -30,8 +33,14 @@ export function windowPrograms(model: LoadedModel, objective: Extract<Objective,
     }
     return verdicts.get(key);
   };
-  return Object.assign(async (shape: [number, number, number, number]) => {
-    const gg = buildGradientGraph(model.graph, { inputShape: shape, objective, wrtInput: true });
+  return Object.assign(async (shape: [number, number, number, number], crop?: CropPlan) => {
+    // A crop with an output box runs the cone graph of that box (exact), else the whole network.
+    let forward = model.graph;
+    if (crop?.output) {
+      if (!options.image) throw new Error('internal error: a cone program needs the whole image size');
+      forward = coneFor(model, shape[0], options.image.width, options.image.height, crop.output, crop).graph;
+    }
+    const gg = buildGradientGraph(forward, { inputShape: shape, objective, wrtInput: true });
     const inputGrad = gg.outputs.inputGrad;
     if (!inputGrad) throw new Error('the gradient graph has no input gradient');
     const session = await createSession(gg.graph, { device: options.device, threads: options.threads, onWarning: options.onWarning });
@@ -40,7 +49,8 @@ export function windowPrograms(model: LoadedModel, objective: Extract<Objective,
       batch,
       device: session.device,
       async run(inputs, mask) {
-        const maskDims = [1, 1, mask.length / (w * model.info.scale), w * model.info.scale];
+        const outW = crop?.output ? crop.output.w : w * model.info.scale;
+        const maskDims = [1, 1, mask.length / outW, outW];
         const out = await session.run({
           [model.info.inputName]: { dtype: 'float32', dims: [batch, c, h, w], data: inputs },
           lvi_window: { dtype: 'float32', dims: maskDims, data: mask },
@@ -60,6 +70,22 @@ export function windowPrograms(model: LoadedModel, objective: Extract<Objective,
     };
     return program;
   }, { batchProblem });
+}
+
+/** The whole image's forward pass (the SR picture of a cone run and its check). */
+export function forwardPrograms(model: LoadedModel, options: ProgramOptions): ForwardFactory {
+  return async (shape) => {
+    const session = await createSession(specialiseModel(model, shape), { device: options.device, threads: options.threads, onWarning: options.onWarning });
+    return {
+      async run(input) {
+        const out = await session.run({ [model.info.inputName]: { dtype: 'float32', dims: shape, data: input } });
+        const sr = out[model.info.outputName];
+        if (!sr) throw new Error(`the forward session did not return '${model.info.outputName}'`);
+        return { output: sr.data as Float32Array, outputDims: sr.dims };
+      },
+      release: () => session.release(),
+    };
+  };
 }
 
 /**
