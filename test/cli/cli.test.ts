@@ -9,23 +9,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCheck } from '../../src/cli/commands/check.js';
 import { runFmt } from '../../src/cli/commands/fmt.js';
 import { runGraph } from '../../src/cli/commands/graph.js';
-import type { Io } from '../../src/cli/io.js';
 import { formatStudy, type LviDiagnostic } from '../../src/compiler/index.js';
+import { capture } from '../helpers/io.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = path.join(root, 'test', 'compiler', 'corpus');
 const valid = path.join(corpus, 'valid', 'lam-edges.lvi');
 const broken = path.join(corpus, 'invalid', 'ten-mistakes.lvi');
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t: string) => void (io.stderr += t.endsWith('\n') ? t : `${t}\n`),
-  };
-  return io;
-}
 
 let tmp: string;
 beforeAll(() => {

@@ -6,21 +6,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { runDoctor, type DoctorReport } from '../../src/cli/commands/doctor.js';
 import { runStatus } from '../../src/cli/commands/status.js';
-import type { Io } from '../../src/cli/io.js';
 import { compileStudy } from '../../src/compiler/index.js';
 import { executePlan } from '../../src/runtime/executor/index.js';
 import type { StatusReport } from '../../src/runtime/executor/status.js';
 import { fixture } from '../helpers/paths.js';
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t: string) => void (io.stderr += t.endsWith('\n') ? t : `${t}\n`),
-  };
-  return io;
-}
+import { capture } from '../helpers/io.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lvi-status-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

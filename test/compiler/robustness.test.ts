@@ -8,17 +8,8 @@ import { runCheck } from '../../src/cli/commands/check.js';
 import { runFmt } from '../../src/cli/commands/fmt.js';
 import { MAX_NESTING } from '../../src/compiler/binary.js';
 import { StudySyntaxError, checkStudy, compileText, formatStudy, parseStudy } from '../../src/compiler/index.js';
+import { rng } from '../helpers/tensors.js';
 import { corpusDir } from './helpers.js';
-
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Statements as plain data: formatting must not change it. */
 function meaning(text: string) {

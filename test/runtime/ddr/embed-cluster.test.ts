@@ -8,21 +8,7 @@ import { pca } from '../../../src/runtime/linalg/pca.js';
 import { embedPca, embedTsne, embedUmap } from '../../../src/runtime/methods/ddr/embed.js';
 import { calinskiHarabasz, daviesBouldin, silhouette, trustworthiness } from '../../../src/runtime/stats/cluster.js';
 import { fixture } from '../../helpers/paths.js';
-
-/** Deterministic pseudo-random numbers (mulberry32) and Gaussian pairs (Box-Muller). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
+import { gauss, rng } from '../../helpers/tensors.js';
 
 /** k blobs of m points in d dimensions, centres `spread` apart, unit noise. */
 function blobs(k: number, m: number, d: number, spread: number, seed: number): { data: Float64Array; n: number; d: number; labels: string[] } {

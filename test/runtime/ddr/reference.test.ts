@@ -10,6 +10,7 @@ import { extractFeatures, type LayerFeatures } from '../../../src/runtime/method
 import { loadOnnxFile } from '../../../src/runtime/models/index.js';
 import { calinskiHarabasz, silhouette, type Points } from '../../../src/runtime/stats/cluster.js';
 import { fixture } from '../../helpers/paths.js';
+import { relDiff } from '../../helpers/tensors.js';
 
 const LAYERS = { conv_first: '/LeakyRelu_output_0', body1: '/body/body.1/Add_output_0', body: '/body/body.3/Add_output_0' } as const;
 type LayerKey = keyof typeof LAYERS;
@@ -41,15 +42,6 @@ const fullStats = JSON.parse(readFileSync(fixture('ddr', 'full_stats.json'), 'ut
 const N = labels.samples.length;
 const labelOf = (key: 'degradation' | 'content' | 'crop') => labels.samples.map((s) => s[key]);
 
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 /** The reference's PCA projections are Fortran-order float32 .npy (sklearn's output): read to row-major. */

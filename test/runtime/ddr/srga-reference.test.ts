@@ -8,6 +8,7 @@ import { extractFeatures } from '../../../src/runtime/methods/ddr/features.js';
 import { fitSet, srga, type GgdFit } from '../../../src/runtime/methods/ddr/srga.js';
 import { loadOnnxFile } from '../../../src/runtime/models/index.js';
 import { fixture } from '../../helpers/paths.js';
+import { relDiff } from '../../helpers/tensors.js';
 
 const LAYER = '/body/body.3/Add_output_0';
 const NETS = { clean: 'msrresnet-x2-clean.onnx', blind: 'msrresnet-x2-blind.onnx' } as const;
@@ -61,16 +62,6 @@ beforeAll(async () => {
     }
   }
 }, 120_000);
-
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 describe('SRGA reference (MSRResNet x2 pair, 27 crops per set)', () => {
   for (const net of Object.keys(NETS) as Net[]) {

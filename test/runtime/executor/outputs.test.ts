@@ -8,23 +8,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runRun } from '../../../src/cli/commands/run.js';
-import type { Io } from '../../../src/cli/io.js';
 import { compileText } from '../../../src/compiler/compile.js';
 import { executePlan } from '../../../src/runtime/executor/index.js';
 import { fixture } from '../../helpers/paths.js';
 import { removeTempStudies, tempStudy } from './helpers.js';
+import { capture } from '../../helpers/io.js';
 
 afterAll(removeTempStudies);
-
-function capture(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t.endsWith('\n') ? t : `${t}\n`),
-    err: (t: string) => void (io.stderr += t.endsWith('\n') ? t : `${t}\n`),
-  };
-  return io;
-}
 
 /** A study folder with m.onnx and images/cat.png, as in the issue. */
 function study(text: string): { dir: string; file: string } {

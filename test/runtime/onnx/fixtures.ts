@@ -1,22 +1,9 @@
 // Small graphs in the shape of PyTorch exports (dynamic N/H/W, shape arithmetic through
 // Shape/Gather/Unsqueeze/Concat, Constant and Identity nodes), built with the IR directly.
 import type { Graph, GraphNode, TensorData } from '../../../src/runtime/graph/ir.js';
+import { randTensor, rng, type Rng } from '../../helpers/tensors.js';
 
-/** Deterministic pseudo-random numbers in [-scale, scale). */
-export function seeded(seed: number): (scale?: number) => number {
-  let s = seed >>> 0;
-  return (scale = 1) => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return (s / 2 ** 32 - 0.5) * 2 * scale;
-  };
-}
-
-const f32 = (dims: number[], rnd: (s?: number) => number, scale = 0.3): TensorData => {
-  const n = dims.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = rnd(scale);
-  return { dtype: 'float32', dims, data };
-};
+const f32 = (dims: number[], r: Rng, scale = 0.3): TensorData => randTensor(dims, r, -scale, scale);
 const i64 = (values: (number | bigint)[], dims = [values.length]): TensorData => ({
   dtype: 'int64',
   dims,
@@ -25,7 +12,7 @@ const i64 = (values: (number | bigint)[], dims = [values.length]): TensorData =>
 
 /** A tangled network touching every shape rule lvi cares about; input x: [N,3,H,W], H,W multiples of 4. */
 export function tangledNet(opset = 13): Graph {
-  const rnd = seeded(7);
+  const rnd = rng(7);
   const nodes: GraphNode[] = [];
   const init = new Map<string, TensorData>();
   let k = 0;
@@ -111,5 +98,5 @@ export function tangledNet(opset = 13): Graph {
 }
 
 export function randomInput(dims: number[], seed = 1): TensorData {
-  return f32(dims, seeded(seed), 1);
+  return f32(dims, rng(seed), 1);
 }

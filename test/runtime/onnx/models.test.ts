@@ -5,17 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { loadModel, ModelError, receptiveField, specialiseModel } from '../../../src/runtime/models/index.js';
 import { decodeModel, encodeModel, specialise } from '../../../src/runtime/onnx/index.js';
 import type { Graph, GraphNode, TensorData } from '../../../src/runtime/graph/ir.js';
-import { randomInput, seeded } from './fixtures.js';
+import { randTensor, rng } from '../../helpers/tensors.js';
+import { randomInput } from './fixtures.js';
 import { referenceDir, runOrt } from './helpers.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lvi-models-'));
 const refFile = (name: string) => path.join(referenceDir, name, 'model.onnx');
 
-function weight(dims: number[], seed: number): TensorData {
-  const rnd = seeded(seed);
-  const n = dims.reduce((a, b) => a * b, 1);
-  return { dtype: 'float32', dims, data: Float32Array.from({ length: n }, () => rnd(0.4)) };
-}
+const weight = (dims: number[], seed: number): TensorData => randTensor(dims, rng(seed), -0.4, 0.4);
 
 /** Strided conv, pooling, ConvTranspose, DepthToSpace, nearest Resize: x2 overall. */
 function stridedNet(): Graph {

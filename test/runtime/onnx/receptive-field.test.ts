@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel, receptiveField, receptiveReach, specialiseModel, type ReceptiveReach } from '../../../src/runtime/models/index.js';
 import { encodeModel, specialise } from '../../../src/runtime/onnx/index.js';
 import type { Graph, GraphNode, TensorData } from '../../../src/runtime/graph/ir.js';
-import { seeded } from './fixtures.js';
+import { randArray, rng } from '../../helpers/tensors.js';
 import { referenceDir, runOrt } from './helpers.js';
 
 /**
@@ -18,9 +18,8 @@ import { referenceDir, runOrt } from './helpers.js';
  */
 async function measured(g: Graph, n: number, scale: number, phases: number, bump = 1): Promise<ReceptiveReach> {
   const input = g.inputs[0];
-  const rnd = seeded(11);
   const plane = n * n;
-  const base = Float32Array.from({ length: 3 * plane }, () => Math.abs(rnd(1)));
+  const base = randArray(3 * plane, rng(11));
   const batch = new Float32Array((phases + 1) * base.length);
   const c = n >> 1;
   for (let k = 0; k <= phases; k++) {
@@ -49,7 +48,7 @@ async function measured(g: Graph, n: number, scale: number, phases: number, bump
 
 /** A linear net (no activations: nothing hides a dependency) from a list of layers. */
 function net(layers: Omit<GraphNode, 'name' | 'inputs' | 'outputs'>[], opset = 13, extra: (i: number) => string[] = () => []): Graph {
-  const rnd = seeded(3);
+  const r = rng(3);
   const initializers = new Map<string, TensorData>();
   const nodes: GraphNode[] = [];
   let x = 'x';
@@ -60,7 +59,7 @@ function net(layers: Omit<GraphNode, 'name' | 'inputs' | 'outputs'>[], opset = 1
       const [kh, kw] = l.attrs.kernel_shape as number[];
       const dims = l.opType === 'Conv' ? [4, channels, kh, kw] : [channels, 4, kh, kw];
       const size = dims.reduce((p, q) => p * q, 1);
-      initializers.set(`w${i}`, { dtype: 'float32', dims, data: Float32Array.from({ length: size }, () => rnd(0.4)) });
+      initializers.set(`w${i}`, { dtype: 'float32', dims, data: randArray(size, r, -0.4, 0.4) });
       inputs.push(`w${i}`);
       channels = 4;
     }

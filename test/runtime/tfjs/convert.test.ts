@@ -15,7 +15,8 @@ import {
   type Weight,
   type WeightSpec,
 } from '../../../src/runtime/models/tfjs/index.js';
-import { maxAbsDiff, nhwcToNchw, repoRoot, runOrt, seeded, tf, tfjsReady } from './helpers.js';
+import { maxAbsDiff, randArray, rng } from '../../helpers/tensors.js';
+import { nhwcToNchw, repoRoot, runOrt, tf, tfjsReady } from './helpers.js';
 
 /** Saves a TF.js model to memory and returns it as the importer's input. */
 async function artifactsOf(model: import('@tensorflow/tfjs').LayersModel): Promise<LayersModelArtifacts> {
@@ -36,7 +37,7 @@ async function artifactsOf(model: import('@tensorflow/tfjs').LayersModel): Promi
 function randomizeWeights(model: import('@tensorflow/tfjs').LayersModel, seed: number): void {
   model.layers.forEach((layer, li) => {
     const ws = layer.getWeights().map((w, wi) => {
-      const v = seeded(w.size, seed + 31 * li + wi);
+      const v = randArray(w.size, rng(seed + 31 * li + wi));
       const positive = layer.weights[wi].name.includes('variance');
       return tf.tensor(v.map((x) => (positive ? 0.5 + x : (x - 0.5) * 0.6)), w.shape);
     });
@@ -50,7 +51,7 @@ async function compare(
   w: number,
   seed: number,
 ): Promise<{ diff: number; dims: number[] }> {
-  const x = seeded(h * w * 3, seed);
+  const x = randArray(h * w * 3, rng(seed));
   const ref = model.predict(tf.tensor4d(x, [1, h, w, 3])) as import('@tensorflow/tfjs').Tensor;
   const expected = nhwcToNchw((await ref.data()) as Float32Array, ref.shape);
   const converted = convertLayersModel(await artifactsOf(model));
@@ -117,7 +118,7 @@ describe('TF.js layers import against TF.js', () => {
     const converted = convertLayersModel(await readLayersModel(file));
     expect(converted.scale).toBe(4);
     expect(converted.parameters).toBe(0);
-    const x = seeded(3 * 5 * 6, 9);
+    const x = randArray(3 * 5 * 6, rng(9));
     const got = await runOrt(converted.graph, x, [1, 3, 5, 6]);
     // Nearest x4: out[c, y, x] = in[c, floor(y/4), floor(x/4)], checked directly.
     for (let c = 0; c < 3; c++)
@@ -139,7 +140,7 @@ describe('weight decoding', () => {
       { name: 'e/count', shape: [2], dtype: 'int32' },
     ];
     const bytes = new Uint8Array(15 + 14 + 8 + 12 + 8);
-    const raw = seeded(bytes.length, 21);
+    const raw = randArray(bytes.length, rng(21));
     raw.forEach((v, i) => (bytes[i] = Math.floor(v * 256)));
     // float16 words chosen to include a subnormal, a negative and one; float32/int32 set plainly.
     const view = new DataView(bytes.buffer);
@@ -189,7 +190,7 @@ describe('import errors', () => {
     const m = model(sub);
     const cfg = (m.topology.model_config as { config: { layers: object[] } }).config;
     cfg.layers.splice(1, 0, relu);
-    const x = seeded(3 * 4 * 4, 2).map((v) => v - 0.5);
+    const x = randArray(3 * 4 * 4, rng(2)).map((v) => v - 0.5);
     const got = await runOrt(convertLayersModel(m).graph, x, [1, 3, 4, 4]);
     expect(Array.from(got.data)).toEqual(Array.from(x.map((v) => Math.min(v, 0))));
   });

@@ -107,21 +107,3 @@ export function nhwcToNchw(x: Float32Array | Int32Array | Uint8Array, [n, h, w, 
       for (let q = 0; q < w; q++) for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * w + q] = x[((b * h + y) * w + q) * c + k];
   return out;
 }
-
-/** Deterministic values in [0, 1). */
-export function seeded(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32;
-  }
-  return out;
-}
-
-export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}

@@ -8,15 +8,14 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZOO, resolveZooModel } from '../../../src/runtime/models/zoo.js';
+import { maxAbsDiff, randArray, rng } from '../../helpers/tensors.js';
 import {
   loadTfjsFromDisk,
-  maxAbsDiff,
   nhwcToNchw,
   registerIsrLayers,
   registerPackageLayers,
   repoRoot,
   runOrt,
-  seeded,
   tfjsReady,
 } from './helpers.js';
 
@@ -35,7 +34,7 @@ describe('TF.js parity of every zoo model', () => {
       if (entry.package === '@upscalerjs/models') registerIsrLayers();
       else await registerPackageLayers(entry.package, entry.scale);
 
-      const nhwc = seeded(SIZE * SIZE * 3, 1234 + entry.scale);
+      const nhwc = randArray(SIZE * SIZE * 3, rng(1234 + entry.scale));
       const model = await loadTfjsFromDisk(path.join(repoRoot, 'node_modules', entry.package, entry.file));
       // Unclipped reference too: where the zoo clips, saturated pixels would hide differences.
       const raw = tf.tidy(() => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ZOO, ZooError, listZooModels, resolveZooModel, zooEntry } from '../../../src/runtime/models/zoo.js';
-import { runOrt, seeded } from './helpers.js';
+import { randArray, rng } from '../../helpers/tensors.js';
+import { runOrt } from './helpers.js';
 
 describe('zoo ids', () => {
   it('lists every entry as installed here, with scale and range', () => {
@@ -74,7 +75,7 @@ describe('zoo models', () => {
       const s = m.info.scale;
       const n = rf + 8;
       const c = Math.floor(n / 2);
-      const x = seeded(3 * n * n, 17);
+      const x = randArray(3 * n * n, rng(17));
       const base = await runOrt(m.graph, x, [1, 3, n, n]);
       const moved = x.slice();
       for (let ch = 0; ch < 3; ch++) moved[(ch * n + c) * n + c] += 0.25;
