@@ -7,7 +7,7 @@
 
 import { deriveLr, readImage } from '../../src/runtime/image/index.js';
 import { windowMask } from '../../src/runtime/methods/lam/compute.js';
-import { runLam, type LamParams } from '../../src/runtime/methods/lam/kernel.js';
+import { computedFlops, runLam, type LamParams } from '../../src/runtime/methods/lam/kernel.js';
 import { windowPrograms } from '../../src/runtime/methods/lam/program.js';
 import { buildGradientGraph } from '../../src/runtime/autodiff/index.js';
 import { defaultThreads } from '../../src/runtime/engine/index.js';
@@ -87,9 +87,11 @@ export async function run(ctx: BenchContext): Promise<void> {
       let res: Awaited<ReturnType<typeof runLam>> | undefined;
       v.seconds.push(await timed(async () => (res = await runLam(model, images, v.params, quiet))));
       const c = res!.result.crop;
-      v.facts = `${c ? `LR crop ${c.w}x${c.h}` : 'whole image'}, batch ${res!.result.batch}, DI ${res!.result.di.toFixed(4)}`;
-      // FLOPs: the path's runs at the size they ran at, plus the crop's check on the whole image.
-      v.flops = (STEPS + 1) * gradFlops(model, c ? c.h : h, c ? c.w : w) + (c ? gradFlops(model, h, w) : 0);
+      const f = res!.plan.flops;
+      v.facts =
+        `plan ${res!.plan.plan}${c ? ` (LR box ${c.w}x${c.h})` : ''}, batch ${res!.result.batch}, DI ${res!.result.di.toFixed(4)}; ` +
+        `GFLOP per fwd+grad: whole ${(f.whole / 1e9).toFixed(2)}, receptive-field crop ${f.crop === null ? 'n/a' : (f.crop / 1e9).toFixed(2)}, cone ${f.cone === null ? 'n/a' : (f.cone / 1e9).toFixed(2)}`;
+      v.flops = computedFlops(res!);
     }
   }
   await whole.release();

@@ -150,7 +150,7 @@ export async function runLam(
 }
 
 /** FLOPs the run computed: its path runs (K + 1 points, a last batch padded), plus the whole image's forward for a cone. */
-function computedFlops(lam: LamRun): number {
+export function computedFlops(lam: LamRun): number {
   const { plan, result } = lam;
   // The first batched run repeats points batch 1 ran, to check them.
   const runs = Math.ceil((result.steps + 1) / result.batch) * result.batch + (result.batchCheck?.batch ?? 0);
