@@ -84,6 +84,14 @@ export class Emitter {
     return name;
   }
 
+  /** An int64 constant of any shape (not shared). */
+  intTensor(values: number[], dims: number[], hint = 'indices'): string {
+    const name = this.fresh(hint);
+    this.initializers.set(name, { dtype: 'int64', dims, data: BigInt64Array.from(values.map((v) => BigInt(v))) });
+    this.info.set(name, { dtype: 'int64', shape: dims });
+    return name;
+  }
+
   add(a: string, b: string): string { return this.op('Add', [a, b]); }
   sub(a: string, b: string): string { return this.op('Sub', [a, b]); }
   mul(a: string, b: string): string { return this.op('Mul', [a, b]); }

@@ -27,16 +27,27 @@ export function buildGradientGraph(forward: Graph, request: GradientRequest): Gr
   const shape = [...request.inputShape];
   // Exporters often pin the batch to 1; path steps are batched, so the batch axis is freed here
   // (a graph that really depends on batch 1, e.g. a Reshape to a constant shape, fails shape inference).
+  // Differentiated weights are inputs while the graph is specialised, so that constant folding
+  // (a Gather of a relative-position table, a Transpose of a weight) does not fold them away.
+  const held = new Map<string, TensorData>();
+  for (const w of request.wrtWeights ?? []) {
+    const t = forward.initializers.get(w);
+    if (t) held.set(w, t);
+  }
   const freed: Graph = {
     ...forward,
-    inputs: forward.inputs.map((i) => (i.name === input.name && i.shape.length > 0 ? { ...i, shape: ['N', ...i.shape.slice(1)] } : i)),
+    inputs: [
+      ...forward.inputs.map((i) => (i.name === input.name && i.shape.length > 0 ? { ...i, shape: ['N', ...i.shape.slice(1)] } : i)),
+      ...[...held].filter(([w]) => !forward.inputs.some((i) => i.name === w)).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.dims })),
+    ],
     outputs: forward.outputs.map((o) => (o.shape.length > 0 ? { ...o, shape: ['N', ...o.shape.slice(1)] } : o)),
+    initializers: new Map([...forward.initializers].filter(([name]) => !held.has(name))),
   };
-  const specialised = specialise(freed, { [input.name]: shape });
+  const specialised = specialise(freed, { [input.name]: shape, ...Object.fromEntries([...held].map(([w, t]) => [w, t.dims])) });
   // Nodes are copied so that rewrites below never touch the caller's graph.
   const spec: Graph = { ...specialised, nodes: specialised.nodes.map((n) => ({ ...n })) };
-  const info = inferShapes(spec, { [input.name]: shape });
-  const initializers = new Map<string, TensorData>(spec.initializers);
+  const initializers = new Map<string, TensorData>([...spec.initializers, ...held]);
+  const info = inferShapes({ ...spec, inputs: spec.inputs.filter((i) => !held.has(i.name)), initializers }, { [input.name]: shape });
   const constants = new Map<string, TensorData>();
   for (const n of spec.nodes) if (n.opType === 'Constant') constants.set(n.outputs[0]!, constantNodeValue(n));
 

@@ -7,8 +7,9 @@ import type { DType, GraphNode, TensorData } from '../graph/ir.js';
 import {
   type ConstInput, constantNodeValue, intsParam, reduceAxes, reshapeDims, slicedDims, sliceSpec, squeezeDims, unsqueezeDims,
 } from '../graph/params.js';
-import { attrInt, attrInts } from '../graph/attrs.js';
+import { attrInt, attrInts, attrStr } from '../graph/attrs.js';
 import { dtypeFromOnnx } from './codec.js';
+import { gather, gatherElements, gatherND, type Reduction, scatterElements, scatterND } from './index-ops.js';
 import { broadcast, broadcastStrides, fromNumbers, isInt, normAxis, sizeOf, toNumbers } from './tensor-util.js';
 
 type Inputs = (TensorData | undefined)[];
@@ -51,27 +52,17 @@ function elementwise(fn: (...xs: number[]) => number, outType?: (ts: TensorData[
 const boolType = (): DType => 'bool';
 const whereType = (ts: TensorData[]): DType => ts[1].dtype;
 
-/** Gather along one axis, any rank. */
-function gather(node: GraphNode, inputs: Inputs): TensorData[] {
-  const data = need(inputs[0], node, 0);
-  const indices = need(inputs[1], node, 1);
-  const axis = normAxis(attrInt(node, 'axis', 0), data.dims.length);
-  const outer = sizeOf(data.dims.slice(0, axis));
-  const inner = sizeOf(data.dims.slice(axis + 1));
-  const dimA = data.dims[axis];
-  const idx = toNumbers(indices).map((i) => (i < 0 ? i + dimA : i));
-  const out = new Array<number>(outer * idx.length * inner);
-  const vals = toNumbers(data);
-  let o = 0;
-  for (let a = 0; a < outer; a++) {
-    for (const j of idx) {
-      if (j < 0 || j >= dimA) throw new Error(`node '${node.name}' (Gather): index out of range`);
-      for (let b = 0; b < inner; b++) out[o++] = vals[(a * dimA + j) * inner + b];
-    }
-  }
-  const dims = [...data.dims.slice(0, axis), ...indices.dims, ...data.dims.slice(axis + 1)];
-  return [fromNumbers(data.dtype, dims, out)];
+/** An index kernel (index-ops.ts) as a fold: output in the data's type. */
+function indexing(run: (ins: TensorData[], node: GraphNode) => { dims: number[]; data: ArrayLike<number> }): Fold {
+  return (node, inputs) => {
+    const ins = inputs.map((t, i) => need(t, node, i));
+    const r = run(ins, node);
+    return [fromNumbers(ins[0].dtype, r.dims, r.data)];
+  };
 }
+const values = (t: TensorData) => ({ dims: t.dims, data: toNumbers(t) });
+const axisOf = (node: GraphNode, t: TensorData) => normAxis(attrInt(node, 'axis', 0), t.dims.length);
+const reductionOf = (node: GraphNode) => attrStr(node, 'reduction', 'none') as Reduction;
 
 /** A fold's constant inputs as the parameter readers want them. */
 const constInputs = (inputs: Inputs): ConstInput => (i) => (inputs[i] ? toNumbers(inputs[i]!) : undefined);
@@ -158,7 +149,11 @@ const FOLDS: Record<string, Fold> = {
     const to = dtypeFromOnnx(attrInt(node, 'to', 1), `Cast node '${node.name}'`);
     return [fromNumbers(to, [...t.dims], toNumbers(t))];
   },
-  Gather: gather,
+  Gather: indexing(([d, i], n) => gather(values(d), values(i), axisOf(n, d))),
+  GatherElements: indexing(([d, i], n) => gatherElements(values(d), values(i), axisOf(n, d))),
+  GatherND: indexing(([d, i]) => gatherND(values(d), values(i))),
+  ScatterND: indexing(([d, i, u], n) => scatterND(values(d), values(i), values(u), reductionOf(n))),
+  ScatterElements: indexing(([d, i, u], n) => scatterElements(values(d), values(i), values(u), axisOf(n, d), reductionOf(n))),
   Unsqueeze: (node, inputs) => {
     const t = need(inputs[0], node, 0);
     return [{ ...t, dims: unsqueezeDims(t.dims, intsParam(node, 'axes', 1, constInputs(inputs), 'axes') ?? []) }];

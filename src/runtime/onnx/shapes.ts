@@ -10,6 +10,7 @@ import {
   squeezeDims, unsqueezeDims,
 } from '../graph/params.js';
 import { dtypeFromOnnx } from './codec.js';
+import { einsumSizes, parseEinsum } from './index-ops.js';
 import { broadcast, normAxis, sizeOf, toNumbers } from './tensor-util.js';
 
 export interface TypedShape {
@@ -305,8 +306,20 @@ Object.assign(RULES, {
     const [s, l, d] = [0, 1, 2].map((i) => constant(c, i, 'range bound')![0]);
     return [{ dtype: inp(c, 0).dtype, shape: [Math.max(Math.ceil((l - s) / d), 0)] }];
   },
+  GatherElements: (c) => [{ dtype: inp(c, 0).dtype, shape: [...inp(c, 1).shape] }],
+  GatherND: (c) => {
+    const x = inp(c, 0).shape;
+    const idx = inp(c, 1).shape;
+    if (int(c, 'batch_dims', 0) !== 0) throw new UnsupportedOperatorError('GatherND', c.node.name, `GatherND node '${c.node.name}': batch_dims is not supported`);
+    return [{ dtype: inp(c, 0).dtype, shape: [...idx.slice(0, -1), ...x.slice(idx[idx.length - 1])] }];
+  },
+  ScatterND: (c) => [{ ...inp(c, 0), shape: [...inp(c, 0).shape] }],
+  ScatterElements: (c) => [{ ...inp(c, 0), shape: [...inp(c, 0).shape] }],
   Einsum: (c) => {
-    throw new UnsupportedOperatorError('Einsum', c.node.name);
+    const ins = c.inputs.map((t, i) => t ?? inp(c, i));
+    const spec = parseEinsum(str(c, 'equation', ''), ins.map((t) => t.shape.length));
+    const size = einsumSizes(spec, ins.map((t) => t.shape));
+    return [{ dtype: ins[0].dtype, shape: [...spec.output].map((l) => size.get(l)!) }];
   },
 } satisfies Record<string, Rule>);
 

@@ -8,6 +8,7 @@ import { resizeMatrix } from '../autodiff/resize.js';
 import {
   type ConstLookup, constantNodeValue, inferNode, normAxis, padSpec, reduceAxes, sliceSpec, sliceLength, splitSizes,
 } from '../autodiff/shapes.js';
+import { einsum, gather, gatherElements, gatherND, type Reduction, scatterElements, scatterND } from '../onnx/index-ops.js';
 import { conv2d, convTranspose2d, pool2d } from './conv.js';
 import { type F64, concat, mapN, reduce, reshape, size, sliceAxis, strides, toF64, transpose } from './tensor.js';
 
@@ -224,6 +225,53 @@ function evalNode(node: GraphNode, ins: (F64 | undefined)[], opset: number, look
   const shapeOf = () => inferNode(node, ins.map((t) => (t ? { dtype: t.dtype, shape: t.dims } : undefined)), lookup, opset);
   switch (op) {
     case 'Constant': return [toF64(constantNodeValue(node))];
+    case 'Gather': return [indexed(x, gather(x, ins[1]!, normAxis(attrInt(node, 'axis', 0), x.dims.length)))];
+    case 'GatherElements': return [indexed(x, gatherElements(x, ins[1]!, normAxis(attrInt(node, 'axis', 0), x.dims.length)))];
+    case 'GatherND': return [indexed(x, gatherND(x, ins[1]!))];
+    case 'ScatterND': return [indexed(x, scatterND(x, ins[1]!, ins[2]!, attrStr(node, 'reduction', 'none') as Reduction))];
+    case 'ScatterElements':
+      return [indexed(x, scatterElements(x, ins[1]!, ins[2]!, normAxis(attrInt(node, 'axis', 0), x.dims.length), attrStr(node, 'reduction', 'none') as Reduction))];
+    case 'Einsum': return [indexed(x, einsum(attrStr(node, 'equation', ''), ins as F64[]))];
+    case 'Mod': {
+      // fmod=1: the sign of the dividend (C fmod); fmod=0 (integers): the sign of the divisor.
+      const c = attrInt(node, 'fmod', 0) === 1;
+      return [mapN([x, ins[1]!], x.dtype, ([a, b]) => (c ? a! % b! : a! - Math.floor(a! / b!) * b!))];
+    }
+    case 'Gelu': {
+      const tanh = attrStr(node, 'approximate', 'none') === 'tanh';
+      return [mapN([x], x.dtype, ([v]) =>
+        tanh ? 0.5 * v! * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v! + 0.044715 * v! ** 3))) : 0.5 * v! * (1 + erf(v! / Math.SQRT2)))];
+    }
+    case 'ArgMax': case 'ArgMin': {
+      const r = x.dims.length;
+      const axis = normAxis(attrInt(node, 'axis', 0), r);
+      const last = attrInt(node, 'select_last_index', 0) === 1;
+      const moved = transpose(x, [...[...Array(r).keys()].filter((a) => a !== axis), axis]);
+      const n = x.dims[axis]!;
+      const out = new Float64Array(moved.data.length / n);
+      const better = op === 'ArgMax' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
+      for (let o = 0; o < out.length; o++) {
+        let best = 0;
+        for (let i = 1; i < n; i++) {
+          const v = moved.data[o * n + i]!;
+          const b = moved.data[o * n + best]!;
+          if (better(v, b) || (last && v === b)) best = i;
+        }
+        out[o] = best;
+      }
+      return [{ dtype: 'int64', dims: shapeOf()[0]!.shape, data: out }];
+    }
+    case 'Range': {
+      const [s0, l, d] = [x.data[0]!, ins[1]!.data[0]!, ins[2]!.data[0]!];
+      const n = Math.max(Math.ceil((l - s0) / d), 0);
+      return [{ dtype: x.dtype, dims: [n], data: Float64Array.from({ length: n }, (_, i) => s0 + i * d) }];
+    }
+    case 'ConstantOfShape': {
+      const dims = Array.from(x.data);
+      const v = node.attrs.value;
+      const value = v && typeof v === 'object' && !Array.isArray(v) ? toF64(v) : { dtype: 'float32' as const, data: Float64Array.of(0) };
+      return [{ dtype: value.dtype, dims, data: new Float64Array(size(dims)).fill(value.data[0] ?? 0) }];
+    }
     case 'Cast': return [{ ...x, dtype: shapeOf()[0]!.dtype }];
     case 'Sum': return [mapN(ins as F64[], x.dtype, (v) => v.reduce((a, b) => a + b, 0))];
     case 'Where': return [mapN([x, ins[1]!, ins[2]!], ins[1]!.dtype, ([c, a, b]) => (c ? a! : b!))];
@@ -336,6 +384,11 @@ function evalNode(node: GraphNode, ins: (F64 | undefined)[], opset: number, look
     default:
       throw new Error(`reference evaluator: operator ${op} (node '${node.name}') is not supported`);
   }
+}
+
+/** An index kernel's result in the dtype of its data input. */
+function indexed(like: F64, r: { dims: number[]; data: Float64Array }): F64 {
+  return { dtype: like.dtype, dims: r.dims, data: r.data };
 }
 
 function reduceMax(x: F64, axes: number[]): F64 {

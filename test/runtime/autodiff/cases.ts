@@ -5,6 +5,11 @@ import type { AttrValue, Graph, GraphNode, TensorData } from '../../../src/runti
 import { inferShapes } from '../../../src/runtime/autodiff/shapes.js';
 import { floats, ints, randTensor, rng } from './helpers.js';
 
+/** An int64 tensor of any shape. */
+export function intAt(values: number[], dims: number[]): TensorData {
+  return { dtype: 'int64', dims, data: BigInt64Array.from(values.map(BigInt)) };
+}
+
 export type NodeSpec = [op: string, inputs: string[], attrs?: Record<string, AttrValue>, outputs?: string[]];
 
 export interface Case {
@@ -122,6 +127,25 @@ export const cases: Case[] = [
   { name: 'Expand to a larger rank and size', x: [1, 3, 1, 4], nodes: [['Expand', ['x', 's'], {}, ['e']], ['Mul', ['e', 'e']]], inits: { s: ints([2, 2, 3, 5, 4]) } },
   { name: 'Upsample nearest x2 (opset 9)', x: [1, 2, 3, 4], nodes: [['Upsample', ['x', 'sc'], { mode: 'nearest' }]], inits: { sc: floats([1, 1, 2, 2]) }, opset: 9 },
   { name: 'BatchNormalization (inference), scale and bias differentiated', x: [2, 3, 3, 4], nodes: [['BatchNormalization', ['x', 'g', 'b', 'mu', 'v'], { epsilon: 1e-3 }]], inits: { g: [3], b: [3], mu: [3], v: randTensor([3], rng(11), 0.5, 2) }, wrt: ['g', 'b'] },
+  // Transformer exports: gathers and scatters (gradients by scatter-add), Einsum, Mod, GELU.
+  { name: 'Gather scalar indices (q, k, v = qkv[0..2])', x: [3, 2, 4, 5], nodes: [['Gather', ['x', 'i0'], { axis: 0 }, ['q']], ['Gather', ['x', 'i2'], { axis: 0 }, ['k']], ['Gather', ['x', 'm1'], { axis: 0 }, ['v']], ['Mul', ['q', 'k'], {}, ['qk']], ['Add', ['qk', 'v']]], inits: { i0: intAt([0], []), i2: intAt([2], []), m1: intAt([-2], []) }, opset: 17 },
+  { name: 'Gather 2-D overlapping indices (nn.Unfold), ScatterND add (opset 17)', x: [1, 2, 7, 5], nodes: [['Gather', ['x', 'ix'], { axis: 2 }]], inits: { ix: intAt([0, 1, 2, 2, 3, 4, 4, 5, 6], [3, 3]) }, opset: 17 },
+  { name: 'Gather 2-D overlapping indices (nn.Unfold), rounds of ScatterND (opset 13)', x: [1, 2, 7, 5], nodes: [['Gather', ['x', 'ix'], { axis: 2 }]], inits: { ix: intAt([0, 1, 2, 2, 3, 4, 4, 5, 6], [3, 3]) } },
+  { name: 'Gather negative and repeated indices on the last axis (opset 13)', x: [2, 3, 2, 5], nodes: [['Gather', ['x', 'ix'], { axis: -1 }]], inits: { ix: intAt([-1, 0, 0, 2, -1], [5]) } },
+  { name: 'Gather of a weight table by constant indices (relative position bias)', x: [1, 2, 4, 4], nodes: [['Gather', ['t', 'ix'], { axis: 0 }, ['b']], ['Transpose', ['b'], { perm: [2, 0, 1] }, ['bt']], ['Unsqueeze', ['bt', 'ax'], {}, ['bu']], ['Add', ['x', 'bu']]], inits: { t: [7, 2], ix: intAt([3, 2, 1, 0, 4, 3, 2, 1, 5, 4, 3, 2, 6, 5, 4, 3], [4, 4]), ax: ints([0]) }, wrt: ['t'], opset: 17 },
+  { name: 'Gather with indices computed from data (ArgMax), ScatterND add', x: [2, 3, 2, 5], nodes: [['ArgMax', ['x'], { axis: 3, keepdims: 0 }, ['am']], ['Gather', ['x', 'am'], { axis: 3 }]], opset: 17 },
+  { name: 'GatherElements with repeated indices (opset 17)', x: [2, 3, 4, 3], nodes: [['GatherElements', ['x', 'ix'], { axis: 1 }]], inits: { ix: intAt(Array.from({ length: 2 * 5 * 4 * 3 }, (_, i) => (i * 7) % 3 - (i % 4 === 0 ? 3 : 0)), [2, 5, 4, 3]) }, opset: 17 },
+  { name: 'GatherElements with repeated indices (opset 13, rounds)', x: [2, 3, 4, 3], nodes: [['GatherElements', ['x', 'ix'], { axis: 1 }]], inits: { ix: intAt(Array.from({ length: 2 * 5 * 4 * 3 }, (_, i) => (i * 7) % 3), [2, 5, 4, 3]) } },
+  { name: 'ScatterND into x, updates differentiated', x: [2, 3, 4, 5], nodes: [['ScatterND', ['x', 'ix', 'u']]], inits: { ix: intAt([0, 1, 1, 2], [2, 2]), u: [2, 4, 5] }, wrt: ['u'], opset: 17 },
+  { name: 'ScatterND with reduction add, repeated targets', x: [2, 3, 4, 5], nodes: [['ScatterND', ['x', 'ix', 'u'], { reduction: 'add' }]], inits: { ix: intAt([1, 0, 1, 0, 0, 2], [3, 2]), u: [3, 4, 5] }, wrt: ['u'], opset: 17 },
+  { name: 'ScatterElements along axis 2, updates differentiated', x: [2, 3, 4, 5], nodes: [['ScatterElements', ['x', 'ix', 'u'], { axis: 2 }]], inits: { ix: intAt(Array.from({ length: 2 * 3 * 2 * 5 }, (_, i) => (i % 2) * 2 + ((i >> 3) % 2)), [2, 3, 2, 5]), u: [2, 3, 2, 5] }, wrt: ['u'], opset: 17 },
+  { name: 'Einsum 1x1 convolution nchw,dc->ndhw', x: [2, 3, 4, 5], nodes: [['Einsum', ['x', 'w'], { equation: 'nchw,dc->ndhw' }]], inits: { w: [4, 3] }, wrt: ['w'], opset: 17 },
+  { name: 'Einsum batched attention bij,bkj->bik of x with itself', x: [2, 3, 4, 4], nodes: [['Reshape', ['x', 's'], {}, ['r']], ['Einsum', ['r', 'r'], { equation: 'bij,bkj->bik' }]], inits: { s: ints([6, 4, 4]) }, opset: 17 },
+  { name: 'Einsum summing a letter only one operand holds, implicit output', x: [2, 3, 4, 5], nodes: [['Einsum', ['x', 'w'], { equation: 'nchw,wd' }]], inits: { w: [5, 2] }, wrt: ['w'], opset: 17 },
+  { name: 'Einsum with an ellipsis', x: [2, 3, 4, 5], nodes: [['Einsum', ['x', 'w'], { equation: '...ij,jk->...ik' }]], inits: { w: [5, 3] }, wrt: ['w'], opset: 17 },
+  { name: 'Mod (fmod) with a broadcast divisor', x: [2, 3, 4, 5], nodes: [['Mod', ['x', 'b'], { fmod: 1 }]], inits: { b: randTensor([5], rng(13), 0.6, 1.4) }, wrt: ['b'], range: [-3, 3], opset: 17 },
+  { name: 'Gelu (opset 20)', x: [2, 3, 4, 5], nodes: [['Gelu', ['x']]], range: [-3, 3], opset: 20 },
+  { name: 'Gelu tanh approximation (opset 20)', x: [2, 3, 4, 5], nodes: [['Gelu', ['x'], { approximate: 'tanh' }]], range: [-3, 3], opset: 20 },
 ];
 
 /** Builds the case's graph: x -> nodes -> y, then proj_out = y * R (node 'proj'). */

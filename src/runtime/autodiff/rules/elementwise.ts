@@ -2,7 +2,7 @@
 // gradient is summed back to its own shape (Emitter.reduceTo).
 
 import type { GraphNode } from '../../graph/ir.js';
-import { attrFloat } from '../attrs.js';
+import { attrFloat, attrStr } from '../attrs.js';
 import type { Emitter } from '../emitter.js';
 import { castMask, first, type Grad, maskMul, type Rule, unary, zero } from './common.js';
 
@@ -32,6 +32,21 @@ export const elementwiseRules: Record<string, Rule> = {
     e.op('Where', [e.op('Equal', [y, zero(e)]), zero(e), e.div(e.mul(g, e.scalar(0.5)), y)])),
   Erf: unary((x, _y, g, e) =>
     e.mul(g, e.mul(e.scalar(2 / Math.sqrt(Math.PI)), e.op('Exp', [e.neg(e.mul(x, x))])))),
+  // GELU (opset 20): d/dx x Phi(x) = Phi(x) + x phi(x); the tanh form by its own formula.
+  Gelu: unary((x, _y, g, e, node) => {
+    if (attrStr(node, 'approximate', 'none') === 'tanh') {
+      const c = Math.sqrt(2 / Math.PI);
+      const x2 = e.mul(x, x);
+      const t = e.op('Tanh', [e.mul(e.scalar(c), e.add(x, e.mul(e.scalar(0.044715), e.mul(x2, x))))]);
+      const du = e.mul(e.scalar(c), e.add(e.scalar(1), e.mul(e.scalar(3 * 0.044715), x2)));
+      const half = e.mul(e.scalar(0.5), e.add(e.scalar(1), t));
+      const dt = e.mul(e.mul(e.scalar(0.5), x), e.mul(e.sub(e.scalar(1), e.mul(t, t)), du));
+      return e.mul(g, e.add(half, dt));
+    }
+    const cdf = e.mul(e.scalar(0.5), e.add(e.scalar(1), e.op('Erf', [e.mul(x, e.scalar(Math.SQRT1_2))])));
+    const pdf = e.mul(e.scalar(1 / Math.sqrt(2 * Math.PI)), e.op('Exp', [e.mul(e.mul(x, x), e.scalar(-0.5))]));
+    return e.mul(g, e.add(cdf, e.mul(x, pdf)));
+  }),
   Softplus: unary((x, _y, g, e) => e.mul(g, e.op('Sigmoid', [x]))),
   // Gradient passes where the value was not clipped (x == clip(x), bounds included).
   Clip: (node, gy, e, needs) => [needs[0] ? maskMul(e, first(gy, node), e.op('Equal', [node.inputs[0]!, node.outputs[0]!])) : undefined],
@@ -85,6 +100,16 @@ export const elementwiseRules: Record<string, Rule> = {
     return [
       needs[0] ? e.reduceTo(e.div(g, b), e.shape(a)) : undefined,
       needs[1] ? e.reduceTo(e.neg(e.div(e.mul(g, y), b)), e.shape(b)) : undefined,
+    ];
+  },
+  // Float Mod: y = a - b q with q = trunc(a / b) (fmod=1) or floor (fmod=0), constant almost everywhere.
+  Mod: (node, gy, e, needs) => {
+    const g = first(gy, node);
+    const [a, b] = node.inputs as [string, string];
+    const q = e.div(e.sub(a, node.outputs[0]!), b);
+    return [
+      needs[0] ? e.reduceTo(g, e.shape(a)) : undefined,
+      needs[1] ? e.reduceTo(e.neg(e.mul(g, q)), e.shape(b)) : undefined,
     ];
   },
   Pow: (node, gy, e, needs) => {

@@ -5,6 +5,7 @@
 import { type Rule } from './common.js';
 import { convRules } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
+import { indexingRules } from './indexing.js';
 import { layoutRules } from './layout.js';
 import { linalgRules } from './linalg.js';
 import { poolRules } from './pool.js';
@@ -19,6 +20,7 @@ const families: Record<string, Record<string, Rule>> = {
   pool: poolRules,
   linalg: linalgRules,
   layout: layoutRules,
+  indexing: indexingRules,
   resize: resizeRules,
   reduce: reduceRules,
 };

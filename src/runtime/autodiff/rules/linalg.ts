@@ -1,7 +1,10 @@
-// Matrix products: MatMul (batched, broadcast, 1-D operands) and Gemm.
+// Matrix products: MatMul (batched, broadcast, 1-D operands), Gemm and Einsum.
 
-import { attrFloat, attrInt } from '../attrs.js';
-import { first, mT, type Rule } from './common.js';
+import type { GraphNode } from '../../graph/ir.js';
+import { einsumSizes, parseEinsum } from '../../onnx/index-ops.js';
+import { attrFloat, attrInt, attrStr } from '../attrs.js';
+import type { Emitter } from '../emitter.js';
+import { first, type Grad, mT, type Rule, unsupported } from './common.js';
 
 export const linalgRules: Record<string, Rule> = {
   MatMul: (node, gy, e, needs) => {
@@ -36,4 +39,35 @@ export const linalgRules: Record<string, Rule> = {
     const gc = needs[2] && c ? e.reduceTo(beta === 1 ? g : e.mul(g, e.scalar(beta)), e.shape(c)) : undefined;
     return [ga, gb, gc];
   },
+  Einsum: einsumRule,
 };
+
+/**
+ * Einsum: operand i's gradient is the Einsum of the output gradient with the other operands
+ * onto i's letters. Letters only operand i holds (summed in the forward) come back by
+ * broadcasting, and size-1 axes that the forward broadcast are summed back.
+ */
+function einsumRule(node: GraphNode, gy: Grad[], e: Emitter, needs: boolean[]): Grad[] {
+  const g = first(gy, node);
+  const dims = node.inputs.map((i) => e.shape(i));
+  const spec = parseEinsum(attrStr(node, 'equation', ''), dims.map((d) => d.length));
+  const size = einsumSizes(spec, dims);
+  return node.inputs.map((x, i) => {
+    if (!needs[i]) return undefined;
+    const term = spec.inputs[i]!;
+    if (new Set(term).size !== term.length) unsupported(node, `operand ${i} repeats a letter ('${term}'): diagonals are not supported`);
+    const others = spec.inputs.filter((_, j) => j !== i);
+    const kept = [...term].filter((c) => spec.output.includes(c) || others.some((t) => t.includes(c))).join('');
+    const terms = [spec.output, ...others];
+    const equation = `${terms.join(',')}->${kept}`;
+    let r = e.op('Einsum', [g, ...node.inputs.filter((_, j) => j !== i)], { equation });
+    // Letters of operand i alone: unsqueeze, then expand to their sizes.
+    const missing = [...term].flatMap((c, d) => (kept.includes(c) ? [] : [d]));
+    if (missing.length) r = e.unsqueeze(r, missing);
+    const full = [...term].map((c) => size.get(c)!);
+    r = e.expand(r, full);
+    const axes = dims[i]!.flatMap((d, k) => (d === 1 && full[k] !== 1 ? [k] : []));
+    return axes.length ? e.reduceSum(r, axes, true) : r;
+  });
+}
+
