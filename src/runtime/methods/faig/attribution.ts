@@ -139,3 +139,48 @@ export async function attributeInput(
   }
   return { scores: kernelScores(pair.index, sum, diff, steps), lossTarget, lossBaseline, attributed };
 }
+
+export interface AttributeAllOptions extends FaigOptions {
+  onStep?: () => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * FAIG of every input (its LR and the loss's target image): S per input as one [inputs, K]
+ * array, and each input's completeness ratio (attribution over L(baseline) - L(target)).
+ * One program per LR size; inputs one at a time, so memory does not grow with their number.
+ */
+export async function attributeAll(
+  baseline: LoadedModel,
+  target: LoadedModel,
+  pair: Pair,
+  inputs: { lr: Image; hr: Image }[],
+  o: AttributeAllOptions,
+): Promise<{ single: Float32Array; ratios: number[]; device: string }> {
+  const programs = new Map<string, PathProgram>();
+  const diff = weightDifference(baseline.graph, target.graph, pair);
+  const k = pair.index.total;
+  const single = new Float32Array(inputs.length * k);
+  const ratios: number[] = [];
+  let device = String(o.device);
+  try {
+    for (let i = 0; i < inputs.length; i++) {
+      o.signal?.throwIfAborted();
+      const { lr, hr } = inputs[i]!;
+      const key = `${lr.width}x${lr.height}`;
+      let program = programs.get(key);
+      if (!program) {
+        program = await pathProgram(target, pair, lr, o);
+        programs.set(key, program);
+        device = program.device;
+      }
+      const a = await attributeInput(program, lr, hr, pair, o.steps, (s) => pathWeights(baseline.graph, target.graph, pair, s / o.steps), diff, o.onStep);
+      single.set(a.scores, i * k);
+      const delta = a.lossBaseline - a.lossTarget;
+      ratios.push(delta !== 0 ? a.attributed / delta : NaN);
+    }
+  } finally {
+    for (const p of programs.values()) await p.release();
+  }
+  return { single, ratios, device };
+}

@@ -21,7 +21,7 @@ import { layerBarSpec, lineSpec } from '../../render/charts.js';
 import { writePlot } from '../../render/vega.js';
 import { sideBySide, type Rgb } from '../../render/index.js';
 import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
-import { attributeInput, pathProgram, pathWeights, weightDifference, type PathProgram } from './attribution.js';
+import { attributeAll } from './attribution.js';
 import { matchPair, PairError, replaceKernels, type KernelIndex, type Pair } from './kernels.js';
 import { filterChange, perLayer, rankScores, seededPermutation, shareCount, topEntries } from './ranking.js';
 import { inputGradientScores } from './input-gradients.js';
@@ -183,23 +183,8 @@ const restoreRanking = async (result: NodeResult) => readRanking(result.dir!);
 
 // --- faig ---------------------------------------------------------------------------------------
 
-interface PathRun {
-  programs: Map<string, PathProgram>;
-  device: string;
-}
-
-async function programFor(run: PathRun, target: LoadedModel, pair: Pair, lr: Image, ctx: RunContext, steps: number): Promise<PathProgram> {
-  const key = `${lr.width}x${lr.height}`;
-  let p = run.programs.get(key);
-  if (!p) {
-    p = await pathProgram(target, pair, lr, { steps, device: run.device as 'cpu', onWarning: ctx.warn });
-    run.programs.set(key, p);
-  }
-  return p;
-}
-
 /**
- * Per-input FAIG scores of every sample: [samples, K], with the completeness terms. The loss
+ * Per-input FAIG scores of every sample: [samples, K], with the completeness ratios. The loss
  * target of each sample is its HR image, or (`selfTarget`) the target network's own output.
  */
 async function attributeSamples(
@@ -212,29 +197,16 @@ async function attributeSamples(
   selfTarget = false,
 ): Promise<{ single: Float32Array; ratios: number[]; device: string }> {
   const device = await resolveDevice(ctx.device, ctx.warn);
-  const run: PathRun = { programs: new Map(), device };
-  const diff = weightDifference(baseline.graph, target.graph, pair);
-  const k = pair.index.total;
-  const single = new Float32Array(samples.images.length * k);
-  const ratios: number[] = [];
-  const total = samples.images.length * steps;
-  let done = 0;
-  try {
-    for (let i = 0; i < samples.images.length; i++) {
-      ctx.signal?.throwIfAborted();
-      const lr = samples.images[i]!;
-      const hr = selfTarget ? await forwardImage(target, lr, device) : samples.hr[i];
-      if (!hr) throw new Error(`${ctx.node.kind} '${ctx.node.statement}': ${samples.labels[i]!.file} has no HR image for the loss`);
-      const program = await programFor(run, target, pair, lr, ctx, steps);
-      const a = await attributeInput(program, lr, hr, pair, steps, (s) => pathWeights(baseline.graph, target.graph, pair, s / steps), diff, () => ctx.progress(++done, total, 'path steps'));
-      single.set(a.scores, i * k);
-      const delta = a.lossBaseline - a.lossTarget;
-      ratios.push(delta !== 0 ? a.attributed / delta : NaN);
-    }
-  } finally {
-    for (const p of run.programs.values()) await p.release();
+  const inputs: { lr: Image; hr: Image }[] = [];
+  for (let i = 0; i < samples.images.length; i++) {
+    const lr = samples.images[i]!;
+    const hr = selfTarget ? await forwardImage(target, lr, device) : samples.hr[i];
+    if (!hr) throw new Error(`${ctx.node.kind} '${ctx.node.statement}': ${samples.labels[i]!.file} has no HR image for the loss`);
+    inputs.push({ lr, hr });
   }
-  return { single, ratios, device };
+  const total = inputs.length * steps;
+  let done = 0;
+  return attributeAll(baseline, target, pair, inputs, { steps, device, onWarning: ctx.warn, signal: ctx.signal, onStep: () => ctx.progress(++done, total, 'path steps') });
 }
 
 const mean = (xs: number[]) => {
