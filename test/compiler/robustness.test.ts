@@ -8,33 +8,13 @@ import { runCheck } from '../../src/cli/commands/check.js';
 import { runFmt } from '../../src/cli/commands/fmt.js';
 import { MAX_NESTING } from '../../src/compiler/binary.js';
 import { StudySyntaxError, checkStudy, compileText, formatStudy, parseStudy } from '../../src/compiler/index.js';
+import { mangle } from '../helpers/mangle.js';
 import { rng } from '../helpers/tensors.js';
 import { corpusDir } from './helpers.js';
 
 /** Statements as plain data: formatting must not change it. */
 function meaning(text: string) {
   return parseStudy(text).ast.statements.map((s) => s && [s.kind, s.name, s.params.map((p) => [p.key, p.value?.$cstNode?.text.replace(/\s+/g, '')])]);
-}
-
-const pieces = ['=', '(', ')', '[', ']', ',', '%', '..', '"', '#', '\n', '\n    ', ' ', 'model', 'x', '-', '1.5', '@'];
-
-function mangle(text: string, rand: () => number): string {
-  let t = text;
-  const edits = 1 + Math.floor(rand() * 4);
-  for (let i = 0; i < edits; i++) {
-    const at = Math.floor(rand() * (t.length + 1));
-    const op = rand();
-    if (op < 0.35) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(rand() * 3));
-    else if (op < 0.8) t = t.slice(0, at) + pieces[Math.floor(rand() * pieces.length)] + t.slice(at);
-    else {
-      const lines = t.split('\n');
-      const a = Math.floor(rand() * lines.length);
-      const b = Math.floor(rand() * lines.length);
-      [lines[a], lines[b]] = [lines[b], lines[a]];
-      t = lines.join('\n');
-    }
-  }
-  return t;
 }
 
 test('300 mangled corpus studies: no crash, every range inside the text, formatting idempotent', () => {
