@@ -120,6 +120,7 @@ export function scatterND(data: Values, indices: Values, updates: Values, reduct
 /** ScatterElements: out = data, then out[indices[i] along `axis`] = (or combined with) updates[i]. */
 export function scatterElements(data: Values, indices: Values, updates: Values, axis: number, reduction: Reduction = 'none'): Result {
   const out = Float64Array.from(data.data);
+  if (updates.data.length !== indices.data.length) throw new Error(`ScatterElements: updates [${updates.dims}] and indices [${indices.dims}] differ`);
   const ds = rowStrides(data.dims);
   const is = rowStrides(indices.dims);
   for (let p = 0; p < indices.data.length; p++) {

@@ -146,6 +146,55 @@ export const cases: Case[] = [
   { name: 'Mod (fmod) with a broadcast divisor', x: [2, 3, 4, 5], nodes: [['Mod', ['x', 'b'], { fmod: 1 }]], inits: { b: randTensor([5], rng(13), 0.6, 1.4) }, wrt: ['b'], range: [-3, 3], opset: 17 },
   { name: 'Gelu (opset 20)', x: [2, 3, 4, 5], nodes: [['Gelu', ['x']]], range: [-3, 3], opset: 20 },
   { name: 'Gelu tanh approximation (opset 20)', x: [2, 3, 4, 5], nodes: [['Gelu', ['x'], { approximate: 'tanh' }]], range: [-3, 3], opset: 20 },
+  // A whole Swin transformer block as torch.onnx.export writes it at opset 17 (SwinIR, HAT):
+  // torch.roll as Slice + Concat, LayerNormalization, window partition and reverse
+  // (Reshape/Transpose), qkv by Gather, scaled MatMul attention with a relative-position bias
+  // gathered from a differentiated table and a shifted-window mask (Equal + Where), Softmax,
+  // and an MLP with GELU in its Erf form. 4x4 tokens, 2x2 windows, 2 heads of 3 channels.
+  {
+    name: 'Swin transformer block (roll, LayerNorm, windows, Gather qkv, bias table, mask, Softmax, Erf GELU)',
+    x: [1, 6, 4, 4],
+    nodes: [
+      ['Transpose', ['x'], { perm: [0, 2, 3, 1] }, ['xh']],
+      ['LayerNormalization', ['xh', 'g1', 'b1'], { axis: -1, epsilon: 1e-5 }, ['ln1']],
+      ['Slice', ['ln1', 'one', 'four', 'one'], {}, ['r1a']], ['Slice', ['ln1', 'zero', 'one', 'one'], {}, ['r1b']],
+      ['Concat', ['r1a', 'r1b'], { axis: 1 }, ['rh']],
+      ['Slice', ['rh', 'one', 'four', 'two'], {}, ['r2a']], ['Slice', ['rh', 'zero', 'one', 'two'], {}, ['r2b']],
+      ['Concat', ['r2a', 'r2b'], { axis: 2 }, ['rs']],
+      ['Reshape', ['rs', 'sPart'], {}, ['wp']], ['Transpose', ['wp'], { perm: [0, 1, 3, 2, 4, 5] }, ['wt']], ['Reshape', ['wt', 'sWin'], {}, ['win']],
+      ['MatMul', ['win', 'wqkv'], {}, ['qkv0']], ['Add', ['qkv0', 'bqkv'], {}, ['qkv']],
+      ['Reshape', ['qkv', 'sQkv'], {}, ['q5']], ['Transpose', ['q5'], { perm: [2, 0, 3, 1, 4] }, ['qt']],
+      ['Gather', ['qt', 'i0'], { axis: 0 }, ['q']], ['Gather', ['qt', 'i1'], { axis: 0 }, ['k']], ['Gather', ['qt', 'i2'], { axis: 0 }, ['v']],
+      ['Mul', ['q', 'scale'], {}, ['qs']], ['Transpose', ['k'], { perm: [0, 1, 3, 2] }, ['kT']], ['MatMul', ['qs', 'kT'], {}, ['att']],
+      ['Gather', ['table', 'rpi'], { axis: 0 }, ['rb']], ['Reshape', ['rb', 'sBias'], {}, ['rb2']], ['Transpose', ['rb2'], { perm: [2, 0, 1] }, ['rb3']],
+      ['Add', ['att', 'rb3'], {}, ['att2']],
+      ['Equal', ['mask', 'fzero'], {}, ['keep']], ['Where', ['keep', 'att2', 'fill'], {}, ['att3']],
+      ['Softmax', ['att3'], { axis: -1 }, ['p']], ['MatMul', ['p', 'v'], {}, ['o']],
+      ['Transpose', ['o'], { perm: [0, 2, 1, 3] }, ['ot']], ['Reshape', ['ot', 'sWin'], {}, ['o2']], ['MatMul', ['o2', 'wp2'], {}, ['pr']],
+      ['Reshape', ['pr', 'sPart'], {}, ['rv']], ['Transpose', ['rv'], { perm: [0, 1, 3, 2, 4, 5] }, ['rvt']], ['Reshape', ['rvt', 'sImg'], {}, ['rr']],
+      ['Slice', ['rr', 'three', 'four', 'one'], {}, ['u1a']], ['Slice', ['rr', 'zero', 'three', 'one'], {}, ['u1b']],
+      ['Concat', ['u1a', 'u1b'], { axis: 1 }, ['uh']],
+      ['Slice', ['uh', 'three', 'four', 'two'], {}, ['u2a']], ['Slice', ['uh', 'zero', 'three', 'two'], {}, ['u2b']],
+      ['Concat', ['u2a', 'u2b'], { axis: 2 }, ['back']],
+      ['Add', ['xh', 'back'], {}, ['h1']],
+      ['LayerNormalization', ['h1', 'g2', 'b2'], { axis: -1, epsilon: 1e-5 }, ['ln2']],
+      ['MatMul', ['ln2', 'w1'], {}, ['m1']], ['Div', ['m1', 'sqrt2'], {}, ['md']], ['Erf', ['md'], {}, ['er']],
+      ['Add', ['er', 'fone'], {}, ['ep']], ['Mul', ['m1', 'ep'], {}, ['mm']], ['Mul', ['mm', 'half'], {}, ['ge']],
+      ['MatMul', ['ge', 'w2'], {}, ['m2']], ['Add', ['h1', 'm2'], {}, ['h2']],
+      ['Transpose', ['h2'], { perm: [0, 3, 1, 2] }, ['y']],
+    ],
+    inits: {
+      g1: [6], b1: [6], g2: [6], b2: [6], wqkv: [6, 18], bqkv: [18], wp2: [6, 6], w1: [6, 12], w2: [12, 6], table: [9, 2],
+      zero: ints([0]), one: ints([1]), two: ints([2]), three: ints([3]), four: ints([4]),
+      sPart: ints([1, 2, 2, 2, 2, 6]), sWin: ints([4, 4, 6]), sQkv: ints([4, 4, 3, 2, 3]), sBias: ints([4, 4, 2]), sImg: ints([1, 4, 4, 6]),
+      i0: intAt([0], []), i1: intAt([1], []), i2: intAt([2], []), scale: floats([1 / Math.sqrt(3)], []),
+      rpi: intAt([4, 3, 1, 0, 5, 4, 2, 1, 7, 6, 4, 3, 8, 7, 5, 4], [16]),
+      mask: floats(Array.from({ length: 64 }, (_, i) => ((i >> 4) === 3 && ((i >> 2) & 3) !== (i & 3) ? -100 : 0)), [4, 1, 4, 4]),
+      fzero: floats([0], []), fill: floats([-100], []), sqrt2: floats([Math.SQRT2], []), fone: floats([1], []), half: floats([0.5], []),
+    },
+    wrt: ['table', 'wqkv', 'g1', 'w1'],
+    opset: 17,
+  },
 ];
 
 /** Builds the case's graph: x -> nodes -> y, then proj_out = y * R (node 'proj'). */
