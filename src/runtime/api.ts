@@ -77,6 +77,12 @@ export interface GradientRequest {
    * shared by all images at that step.
    */
   weightsAs?: 'inputs' | 'constants';
+  /**
+   * Weights (among wrtWeights) whose gradient comes per batch element, [N, ...weight dims],
+   * instead of summed over the batch (FAIG scores each input's own gradient). Each must be the
+   * weight of ungrouped Conv or ConvTranspose nodes and nothing else.
+   */
+  perExample?: string[];
 }
 
 export interface GradientGraph {

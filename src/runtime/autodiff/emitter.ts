@@ -7,6 +7,8 @@ import { type ConstLookup, type TensorInfo, constantNodeValue, inferNode } from 
 
 export class Emitter {
   readonly nodes: GraphNode[] = [];
+  /** Weights whose gradient the rules give per batch element (GradientRequest.perExample). */
+  perExample: ReadonlySet<string> = new Set();
   private counter = 0;
   private readonly intConsts = new Map<string, string>();
 

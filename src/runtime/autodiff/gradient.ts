@@ -68,8 +68,20 @@ export function buildGradientGraph(forward: Graph, request: GradientRequest): Gr
     leaves.add(w);
   }
   if (leaves.size === 0) throw new Error('gradient request: nothing to differentiate (wrtInput false, no wrtWeights)');
+  const perExample = new Set(request.perExample ?? []);
+  for (const w of perExample) {
+    if (!leaves.has(w)) throw new Error(`gradient request: per-example weight '${w}' is not among wrtWeights`);
+    for (const n of spec.nodes) {
+      const at = n.inputs.indexOf(w);
+      if (at < 0) continue;
+      const conv = (n.opType === 'Conv' || n.opType === 'ConvTranspose') && at === 1 && n.inputs.lastIndexOf(w) === 1;
+      if (!conv || Number(n.attrs.group ?? 1) !== 1) {
+        throw new Error(`gradient request: per-example gradients are made for the weights of ungrouped convolutions; '${w}' feeds ${n.opType} node '${n.name}'`);
+      }
+    }
+  }
 
-  crdToDcr(spec.nodes, initializers, info, new Set(spec.outputs.map((o) => o.name)), leaves);
+  crdToDcr(spec.nodes, initializers, info, new Set(spec.outputs.map((o) => o.name)), leaves, perExample);
   for (const [name, t] of initializers) if (!info.has(name)) info.set(name, { dtype: t.dtype, shape: t.dims });
 
   const output = spec.outputs[0]!.name;
@@ -112,6 +124,7 @@ export function buildGradientGraph(forward: Graph, request: GradientRequest): Gr
   }
 
   const e = new Emitter(spec.opset, info, initializers, 'lvi_grad/', constants);
+  e.perExample = perExample;
   const grads = new Map<string, string[]>();
   const accumulate = (name: string): string | undefined => {
     const terms = grads.get(name);
@@ -147,11 +160,12 @@ export function buildGradientGraph(forward: Graph, request: GradientRequest): Gr
   }
 
   const gradOut = (leaf: string, name: string): ValueInfo => {
-    const g = accumulate(leaf) ?? e.expand(e.scalar(0), info.get(leaf)!.shape);
-    e.nodes.push({ name: `${name}_node`, opType: 'Identity', inputs: [g], outputs: [name], attrs: {} });
     const li = info.get(leaf)!;
-    info.set(name, { dtype: li.dtype, shape: li.shape });
-    return { name, dtype: li.dtype, shape: li.shape };
+    const dims = perExample.has(leaf) ? [shape[0]!, ...li.shape] : li.shape;
+    const g = accumulate(leaf) ?? e.expand(e.scalar(0), dims);
+    e.nodes.push({ name: `${name}_node`, opType: 'Identity', inputs: [g], outputs: [name], attrs: {} });
+    info.set(name, { dtype: li.dtype, shape: dims });
+    return { name, dtype: li.dtype, shape: dims };
   };
   const outputs: ValueInfo[] = [
     ...spec.outputs.map((o) => ({ ...o, shape: info.get(o.name)?.shape ?? o.shape })),
@@ -197,6 +211,8 @@ const channelwise = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Identity',
  */
 function crdToDcr(
   nodes: GraphNode[], initializers: Map<string, TensorData>, info: Map<string, TensorInfo>, keep: Set<string>, leaves: Set<string>,
+  /** Weights with per-example gradients: their convs keep CRD (a permutation node would mix the batch axis in). */
+  perExample: ReadonlySet<string> = new Set(),
 ): void {
   const producer = new Map<string, GraphNode>();
   const uses = new Map<string, number>();
@@ -218,6 +234,7 @@ function crdToDcr(
     }
     if (!ok || !p || p.opType !== 'Conv') continue;
     const [, wName, bName] = p.inputs;
+    if (perExample.has(wName!)) continue;
     const w = initializers.get(wName!);
     const b = bName ? initializers.get(bName) : undefined;
     const known = (name: string | undefined, t: TensorData | undefined) => !!t || (!!name && leaves.has(name) && !!info.get(name));

@@ -111,19 +111,24 @@ function convInputGrad(
  * ONNX Runtime GEMMs only kh*kw wide: 8.5x. Grouped convolutions use it all the same.
  */
 function convWeightGrad(
-  e: Emitter, x: string, g: string, k: number[], s: number[], d: number[], pads: number[], group: number,
+  e: Emitter, x: string, g: string, k: number[], s: number[], d: number[], pads: number[], group: number, perExample = false,
 ): string {
   if (group !== 1) return convWeightGradAsConv(e, x, g, k, s, d, pads, group);
   const [n, c] = e.shape(x) as [number, number];
   const gs = e.shape(g);
   const [m, ho, wo] = [gs[1]!, gs[2]!, gs[3]!];
   const unit = s[0] === 1 && s[1] === 1;
-  if (n === 1 && unit && 4 * m <= c) return convWeightGradShiftedGrad(e, x, g, k, d, pads);
+  if (n === 1 && unit && 4 * m <= c && !perExample) return convWeightGradShiftedGrad(e, x, g, k, d, pads);
   const taps = k[0]! * k[1]!;
   const onehot = new Float32Array(c * taps * taps);
   for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) onehot[(ch * taps + t) * taps + t] = 1;
   const kernel = e.tensor(onehot, [c * taps, 1, k[0]!, k[1]!], 'im2col_onehot');
   const cols = e.op('Conv', [x, kernel], { strides: s, dilations: d, pads, group: c, kernel_shape: k }); // [n, C*taps, ho, wo]
+  if (perExample) {
+    // [n, M, HW] x [n, HW, C*taps] -> [n, M, C*taps]: each batch element's own gradient, in the weight's layout.
+    const r = e.op('MatMul', [e.reshape(g, [n, m, ho * wo]), e.transpose(e.reshape(cols, [n, c * taps, ho * wo]), [0, 2, 1])]);
+    return e.reshape(r, [n, m, c, k[0]!, k[1]!]);
+  }
   if (n === 1) {
     // Gemm(g [M, HW], cols [C*taps, HW]^T) -> [M, C*taps]: the weight's own layout.
     const r = e.op('Gemm', [e.reshape(g, [m, ho * wo]), e.reshape(cols, [c * taps, ho * wo])], { transB: 1 });
@@ -208,7 +213,7 @@ export const convRules: Record<string, Rule> = {
     const [x, w, b] = node.inputs as [string, string, string | undefined];
     return [
       needs[0] ? convInputGrad(e, g, w, xs, k, geo.strides, geo.dilations, geo.pads, group) : undefined,
-      needs[1] ? convWeightGrad(e, x, g, k, geo.strides, geo.dilations, geo.pads, group) : undefined,
+      needs[1] ? convWeightGrad(e, x, g, k, geo.strides, geo.dilations, geo.pads, group, e.perExample.has(w)) : undefined,
       needs[2] && b ? biasGrad(e, g) : undefined,
     ];
   },
@@ -236,7 +241,7 @@ export const convRules: Record<string, Rule> = {
     }
     return [
       gx,
-      needs[1] ? convWeightGrad(e, gIn, x, k, geo.strides, geo.dilations, pads, group) : undefined,
+      needs[1] ? convWeightGrad(e, gIn, x, k, geo.strides, geo.dilations, pads, group, e.perExample.has(w)) : undefined,
       needs[2] && b ? biasGrad(e, g) : undefined,
     ];
   },
