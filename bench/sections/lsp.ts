@@ -14,6 +14,7 @@ import {
   createProtocolConnection,
   DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  HoverRequest,
   ExitNotification,
   InitializedNotification,
   InitializeRequest,
@@ -24,6 +25,7 @@ import {
   type CompletionList,
   type Diagnostic,
 } from 'vscode-languageserver-protocol/node.js';
+import { MAX_STUDY_CHARS } from '../../src/compiler/binary.js';
 import { checkStudy, parseStudy } from '../../src/compiler/index.js';
 import { type BenchContext, median, ms } from '../lib.js';
 
@@ -65,15 +67,40 @@ interface Measured {
   completionAfterEdit: number[];
 }
 
-async function measure(dir: string, text: string, editLine: number, completeAt: { line: number; character: number }): Promise<Measured> {
+/** A server process on `dir`, initialised. */
+async function connect(dir: string) {
   const child = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'lvi.js'), 'lsp', '--stdio'], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
   const conn = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
-  let waiting: ((d: Diagnostic[]) => void) | undefined;
-  conn.onNotification(PublishDiagnosticsNotification.type, (p) => waiting?.(p.diagnostics));
   conn.listen();
   const rootUri = pathToFileURL(dir).toString();
   await conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'bench' }], capabilities: {} });
   await conn.sendNotification(InitializedNotification.type, {});
+  return {
+    conn,
+    async close() {
+      await conn.sendRequest(ShutdownRequest.type);
+      await conn.sendNotification(ExitNotification.type);
+      conn.dispose();
+    },
+  };
+}
+
+/** The first hover on a study just opened (one past the size limit is not read at all). */
+async function firstHover(dir: string, text: string): Promise<number> {
+  const { conn, close } = await connect(dir);
+  const uri = pathToFileURL(path.join(dir, 'long.lvi')).toString();
+  await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'lvi', version: 1, text } });
+  const t = performance.now();
+  await conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 2, character: 1 } });
+  const elapsed = performance.now() - t;
+  await close();
+  return elapsed;
+}
+
+async function measure(dir: string, text: string, editLine: number, completeAt: { line: number; character: number }): Promise<Measured> {
+  const { conn, close } = await connect(dir);
+  let waiting: ((d: Diagnostic[]) => void) | undefined;
+  conn.onNotification(PublishDiagnosticsNotification.type, (p) => waiting?.(p.diagnostics));
   const file = path.join(dir, 'study.lvi');
   fs.writeFileSync(file, text);
   const uri = pathToFileURL(file).toString();
@@ -129,9 +156,7 @@ async function measure(dir: string, text: string, editLine: number, completeAt: 
     await typed;
     await insert('', 12, 13);
   }
-  await conn.sendRequest(ShutdownRequest.type);
-  await conn.sendNotification(ExitNotification.type);
-  conn.dispose();
+  await close();
   return result;
 }
 
@@ -162,6 +187,12 @@ export async function run(ctx: BenchContext): Promise<void> {
     }
     const s = await measure(dir, small, smallEdit, at(smallLines, smallLam));
     const b = await measure(dir, big, bigEdit, at(bigLines, bigLam));
+    // First hover on long studies: one just under the size limit (read in full) and one past it
+    // (one too-large diagnostic, not read), against the 10-line study.
+    const under = generateStudy(8000).slice(0, MAX_STUDY_CHARS);
+    const under2 = under.slice(0, under.lastIndexOf('\n') + 1);
+    const over = generateStudy(16_000);
+    const hovers = { small: await firstHover(dir, small), under: await firstHover(dir, under2), over: await firstHover(dir, over) };
     ctx.table([
       ['measure', 'lines', 'median', 'p90', 'target'],
       ['parse + check, in process (baseline)', 2000, ms(median(checks)), ms(p90(checks)), ''],
@@ -171,6 +202,9 @@ export async function run(ctx: BenchContext): Promise<void> {
       ['completion', 2000, ms(median(b.completion)), ms(p90(b.completion)), ''],
       ['completion right after typing `=`', 10, ms(median(s.completionAfterEdit)), ms(p90(s.completionAfterEdit)), ''],
       ['completion right after typing `=`', 2000, ms(median(b.completionAfterEdit)), ms(p90(b.completionAfterEdit)), '50 ms'],
+      ['first hover after opening', 10, ms(hovers.small), '', ''],
+      [`first hover after opening, ${(under2.length / 1024).toFixed(0)} KiB (read)`, under2.split('\n').length - 1, ms(hovers.under), '', ''],
+      [`first hover after opening, ${(over.length / 1024).toFixed(0)} KiB (too large, not read)`, over.split('\n').length - 1, ms(hovers.over), '', ''],
     ]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

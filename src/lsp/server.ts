@@ -10,6 +10,7 @@ import {
   inject,
   isOperationCancelled,
   MultiMap,
+  OperationCancelled,
   URI,
   type AstNode,
   type AstNodeDescription,
@@ -50,9 +51,18 @@ import { current, currentByUri, DebouncedUpdateHandler } from './updates.js';
 
 const view = (doc: LangiumDocument) => studyOfDocument(doc);
 
-/** Run a feature on the view of the document's current text (see updates.ts). */
+/**
+ * Run a feature on the view of the document's current text (see updates.ts). A request the
+ * client cancelled is answered RequestCancelled (Langium maps OperationCancelled), not computed:
+ * one cancelled before it was dispatched has its token cancelled from the start, and Langium
+ * lets it through when the document is already built; one cancelled while it waited for a parse
+ * is caught here too, however the wait ended.
+ */
 async function on<T>(services: LangiumServices, doc: LangiumDocument, token: CancellationToken | undefined, feature: (v: StudyView) => T): Promise<T> {
-  return feature(view(await current(services.shared, doc, token)));
+  if (token?.isCancellationRequested) throw OperationCancelled;
+  const latest = await current(services.shared, doc, token);
+  if (token?.isCancellationRequested) throw OperationCancelled;
+  return feature(view(latest));
 }
 
 /**
@@ -274,6 +284,7 @@ export function addImmediateCompletion(connection: Connection, server: LviLangua
     const uri = URI.parse(params.textDocument.uri);
     const text = shared.workspace.TextDocuments.get(params.textDocument.uri);
     if (!text) return null;
+    if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
     try {
       let doc = shared.workspace.LangiumDocuments.getDocument(uri);
       // A document opened a moment ago may not be parsed at all yet.
