@@ -49,6 +49,8 @@ export function barProgress(stream: NodeJS.WriteStream): ProgressSink {
       clearOnComplete: true,
       etaBuffer: 20,
       fps: 5,
+      // cli-progress's own clock rounds the seconds after splitting off the minutes ("1m60s").
+      formatTime: (t: number) => formatSeconds(t),
     },
     cliProgress.Presets.shades_classic,
   );
@@ -91,10 +93,14 @@ export function barProgress(stream: NodeJS.WriteStream): ProgressSink {
   };
 }
 
+/** Seconds for people: 4.2s, 42s, 3m05s, 2h10m; '?' when unknown. */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  if (s < 10) return `${s.toFixed(1)}s`;
-  if (s < 90) return `${Math.round(s)}s`;
-  const m = Math.floor(s / 60);
-  return m < 90 ? `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  // Rounded once, to the unit shown, before it is split: 119.6 s is 2m00s, never 1m60s.
+  if (s < 9.95) return `${s.toFixed(1)}s`;
+  const whole = Math.round(s);
+  if (whole < 90) return `${whole}s`;
+  if (whole < 90 * 60) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+  const minutes = Math.round(s / 60);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
