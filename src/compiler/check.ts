@@ -478,12 +478,17 @@ class Checker {
         return ok ? { call: fname, args } : undefined;
       }
       case 'union': {
-        // The first alternative that fits wins; otherwise report the closest alternative's problem.
+        // The first alternative that fits wins (its warnings kept); otherwise report the closest
+        // alternative's problem.
         const attempts: LviDiagnostic[][] = [];
-        for (const alt of t.of) {
+        for (const [i, alt] of t.of.entries()) {
           const sink: LviDiagnostic[] = [];
           const r = this.value(v, alt, where, sink);
-          if (r !== undefined && sink.length === 0) return r;
+          if (r !== undefined && sink.every((d) => d.severity !== 'error')) {
+            for (const d of sink) (quiet ?? this.diags).push(d);
+            if (v.$type === 'NameLit' && alt.type === 'call') this.shadowed(v.name, alt, t.of.slice(i + 1), v, where, quiet);
+            return r;
+          }
           attempts.push(sink);
         }
         const specific = attempts.find((s) => s.length > 0 && s.every((d) => d.code !== 'wrong-type'));
@@ -494,6 +499,28 @@ class Checker {
         return wrongType();
       }
     }
+  }
+
+  /**
+   * A bare word taken as a call (`clean` in degradations=) while a statement of a kind a later
+   * alternative accepts has the same name: the word wins, so that statement is not what is used
+   * here. Said as a warning at the word, not silently.
+   */
+  private shadowed(name: string, call: ParamType & { type: 'call' }, later: ParamType[], v: Value, where: string, quiet?: LviDiagnostic[]): void {
+    const sym = this.symbols.get(name);
+    if (!sym) return;
+    const accepts = later.some((alt) => alt.type === 'ref' && alt.kinds.includes(sym.kind));
+    if (!accepts) return;
+    const line = sym.statement ? ` (line ${this.lineOf(sym.statement.node)})` : '';
+    const doc = call.functions[name]?.doc.replace(/\.$/, '') ?? '';
+    const d = makeDiagnostic(
+      this.parsed.file,
+      'shadowed-name',
+      `${where}: \`${name}\` here is the word ${name}${doc ? ` (${doc.charAt(0).toLowerCase()}${doc.slice(1)})` : ''}, not the ${sym.kind} \`${name}\`${line}; rename the ${sym.kind} to use it here`,
+      this.nodeRange(v),
+      { severity: 'warning', data: { kind: sym.kind } },
+    );
+    (quiet ?? this.diags).push(d);
   }
 
   /** The checked statement declared under a name (undefined for unknown names and kinds). */

@@ -26,6 +26,7 @@ export const DIAGNOSTIC_CODES = {
   'empty-list': 'an empty list where values are expected',
   'duplicate-value': 'the same value twice in a sweep or a list that needs distinct values',
   'path-escapes': 'an output path that is absolute or leaves the study\'s folder (lvi run --allow-out PATH allows it)',
+  'shadowed-name': 'a statement named like a word of the language where both fit (e.g. a dataset `clean` in degradations=): the word is used (a warning)',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -1,7 +1,7 @@
 // One test per diagnostic code, matched by code and by the exact source text its range covers
 // (never by wording). A last test makes sure no code is left without one.
 import { describe, expect, test } from 'vitest';
-import { DIAGNOSTIC_CODES, renderDiagnostic, type Catalogue } from '../../src/compiler/index.js';
+import { DIAGNOSTIC_CODES, renderDiagnostic, type Catalogue, type Severity } from '../../src/compiler/index.js';
 import { check, covered } from './helpers.js';
 
 const decl = `model slim zoo="esrgan-slim/x4"\nmodel near file="../files/nearest_x4.onnx"\nimage chelsea file="../files/hr.png"\n`;
@@ -12,6 +12,7 @@ interface Case {
   /** The text the (only) diagnostic's range must cover. */
   at: string;
   suggestion?: string;
+  severity?: Severity;
 }
 
 const cases: Case[] = [
@@ -38,6 +39,12 @@ const cases: Case[] = [
   { code: 'empty-list', study: `${decl}lam e model=[] image=chelsea window=(1,2,3,4)`, at: '[]' },
   { code: 'too-deep', study: `${decl}lam e model=slim image=chelsea window=${'('.repeat(40)}`, at: '(' },
   { code: 'path-escapes', study: 'study "s" out="../elsewhere"', at: '"../elsewhere"' },
+  {
+    code: 'shadowed-name',
+    study: `${decl}dataset clean dir="../files/set" glob="*.png" lr=true\nfeatures f model=near layer="output" degradations=[clean] data=clean`,
+    at: 'clean',
+    severity: 'warning',
+  },
   { code: 'too-large', study: `${decl}${'# a long comment line to make the study too large\n'.repeat(12_000)}`, at: 'm' },
 ];
 
@@ -47,7 +54,7 @@ describe('one diagnostic per code', () => {
     expect(diagnostics.map((d) => d.code)).toEqual([c.code]);
     const d = diagnostics[0];
     expect(covered(c.study, d)).toBe(c.at);
-    expect(d.severity).toBe('error');
+    expect(d.severity).toBe(c.severity ?? 'error');
     expect(d.line).toBe(d.range.start.line + 1);
     expect(d.column).toBe(d.range.start.character + 1);
     expect(d.suggestion?.text).toBe(c.suggestion);

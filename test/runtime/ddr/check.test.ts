@@ -33,6 +33,26 @@ describe('lvi check on DDR statements', () => {
     expect(e.map((d) => d.message)).toEqual([expect.stringContaining('need HR images: add data=<dataset>')]);
   });
 
+  it('warns where the word clean in degradations= shadows a dataset named clean, and uses the word', () => {
+    const text = `${head}dataset clean dir="${fixture('ddr', 'inputs')}" glob="*_clean.png" lr=true
+features f model=m layer="/LeakyRelu_output_0" degradations=[clean, lr_noise] data=lr_clean
+srga g model=m layer="/LeakyRelu_output_0" reference=clean tests=lr_noise data=lr_clean
+`;
+    const study = tempStudy(text);
+    const { diagnostics, plan } = compileText(text, study.file);
+    const shadowed = diagnostics.filter((d) => d.code === 'shadowed-name');
+    const lines = text.split('\n');
+    const at = (line: number, word: string) => ['warning', line, lines[line - 1]!.indexOf(word) + word.indexOf('clean') + 1];
+    expect(shadowed.map((d) => [d.severity, d.line, d.column])).toEqual([at(6, '[clean,'), at(7, '=clean ')]);
+    expect(shadowed[0]!.message).toMatch(/`clean` here is the word clean \(no degradation: .*\), not the dataset `clean` \(line 5\); rename the dataset to use it here/);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    // What runs is the word: the features node reads no `clean` dataset.
+    const features = plan!.nodes.find((n) => n.kind === 'features')!;
+    expect(JSON.stringify(features.params.degradations)).toContain('"call":"clean"');
+    // A dataset of another name is no warning.
+    expect(compileText(`${head}features f model=m layer="/LeakyRelu_output_0" degradations=[clean, lr_noise] data=lr_clean\n`, study.file).diagnostics.map((d) => d.code)).not.toContain('shadowed-name');
+  });
+
   it('accepts a study of LR datasets only', () => {
     expect(errors(`${head}features f model=m layer="/LeakyRelu_output_0" degradations=[lr_clean, lr_noise]\nembed t of=f method=tsne perplexity=5\n`)).toEqual([]);
   });
