@@ -17,6 +17,7 @@ import { callFunction, describeType, refKinds, type KindSpec, type ParamSpec, ty
 import { LineIndex } from '../compiler/diagnostics.js';
 import { callArgsMarkdown, defaultText, exampleValue, kindMarkdown, paramMarkdown, quoted, snippetText, valueSnippet, writeDefault } from './docs.js';
 import type { Environment } from './environment.js';
+import type { LayerSummary, ModelSummary } from './model-summary.js';
 import { scanCursor, type CursorContext } from './scan.js';
 import { modelRefOf, offsetAt, rangeOf, statementNamed, statements, studyDir, type StudyView } from './study.js';
 
@@ -180,31 +181,43 @@ function valueItems(
       });
     }
   }
-  // Layer names of the model this statement references (`features model=m layer=`).
+  // Layer names of the model(s) this statement references (`features model=m layer=`, or a
+  // sweep `model=[a, b]`: the names every listed model has first, then those only some have).
   if (/^layers?$/.test(ctx.key) && findType(t, 'string')) {
     const st = statements(view).find((s) => s.name === selfName || (!s.name && s.kind === ctx.kind));
-    const modelName = st?.params?.find((p) => p?.key === 'model')?.value;
-    const modelSt = modelName?.$type === 'NameLit' ? statementNamed(view, modelName.name) : undefined;
-    const ref = modelSt ? modelRefOf(view, modelSt) : undefined;
-    if (ref) {
+    const modelValue = st?.params?.find((p) => p?.key === 'model')?.value;
+    const names = modelValue?.$type === 'NameLit' ? [modelValue.name]
+      : modelValue?.$type === 'ListLit' ? (modelValue.items ?? []).flatMap((v) => (v?.$type === 'NameLit' ? [v.name] : []))
+      : [];
+    const ready: { name: string; summary: ModelSummary }[] = [];
+    for (const name of names) {
+      const modelSt = statementNamed(view, name);
+      const ref = modelSt ? modelRefOf(view, modelSt) : undefined;
+      if (!ref) continue;
       const state = env.models.peek(ref);
-      if (state.status === 'ready') {
-        const probe = state.summary.probe;
-        state.summary.layers.forEach((layer, i) =>
-          items.push({
-            label: layer.name,
-            kind: CompletionItemKind.Field,
-            detail: `${layer.opType} ${layer.node} → [${layer.shape.join(', ')}]`,
-            documentation: probe
-              ? { kind: MarkupKind.Markdown, value: `Output of \`${layer.node}\` (${layer.opType}), shape [${layer.shape.join(', ')}] for a ${probe[0]}×${probe[1]} input.` }
-              : undefined,
-            textEdit: { range, newText: inString ? layer.name : JSON.stringify(layer.name) },
-            sortText: String(i).padStart(5, '0'),
-          }),
-        );
-      } else if (state.status === 'loading') {
-        isIncomplete = true; // asked again as the user types, by when the model is read
-      }
+      if (state.status === 'ready') ready.push({ name, summary: state.summary });
+      else if (state.status === 'loading') isIncomplete = true; // asked again as the user types, by when the model is read
+    }
+    const seen = new Map<string, { layer: LayerSummary; probe?: [number, number]; order: number; in: string[] }>();
+    for (const { name, summary } of ready) {
+      summary.layers.forEach((layer) => {
+        const entry = seen.get(layer.name) ?? { layer, probe: summary.probe, order: seen.size, in: [] };
+        entry.in.push(name);
+        seen.set(layer.name, entry);
+      });
+    }
+    for (const { layer, probe, order, in: models } of seen.values()) {
+      const everywhere = models.length === ready.length;
+      items.push({
+        label: layer.name,
+        kind: CompletionItemKind.Field,
+        detail: `${layer.opType} ${layer.node} → [${layer.shape.join(', ')}]${everywhere ? '' : ` — only in ${models.join(', ')}`}`,
+        documentation: probe
+          ? { kind: MarkupKind.Markdown, value: `Output of \`${layer.node}\` (${layer.opType}), shape [${layer.shape.join(', ')}] for a ${probe[0]}×${probe[1]} input.` }
+          : undefined,
+        textEdit: { range, newText: inString ? layer.name : JSON.stringify(layer.name) },
+        sortText: `${everywhere ? 0 : 1}${String(order).padStart(5, '0')}`,
+      });
     }
   }
   if (inString) return { isIncomplete, items };

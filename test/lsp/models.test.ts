@@ -36,6 +36,31 @@ describe.runIf(slimInstalled)('with the esrgan-slim/x4 zoo model', () => {
     expect(completion(inString.view, inString.position, env).items[0]?.textEdit).toMatchObject({ newText: labels[0] });
   });
 
+  it('completes the layers of every model of a sweep model=[a, b]: those all have first, then the others, saying which', async () => {
+    const medium = { zoo: 'esrgan-medium/x4' };
+    const marked = `model slim zoo="esrgan-slim/x4"\nmodel medium zoo="esrgan-medium/x4"\nfeatures f model=[slim, medium] layer=<|>`;
+    const first = at(marked, dir, env, CATALOGUE_WITH_CALLS);
+    const [a, b] = [await env.models.get({ zoo: 'esrgan-slim/x4' }), env.models.peek(medium)];
+    if (a.status !== 'ready') throw new Error('slim not read');
+    if (b.status !== 'ready') expect(completion(first.view, first.position, env).isIncomplete).toBe(true); // medium still loading
+    const m = await env.models.get(medium);
+    if (m.status !== 'ready') throw new Error('medium not read');
+    const list = completion(first.view, first.position, env);
+    expect(list.isIncomplete).toBe(false);
+    const inSlim = new Set(a.summary.layers.map((l) => l.name));
+    const inMedium = new Set(m.summary.layers.map((l) => l.name));
+    const both = [...inSlim].filter((n) => inMedium.has(n));
+    const some = [...new Set([...inSlim, ...inMedium])].filter((n) => !both.includes(n));
+    expect(both.length).toBeGreaterThan(0);
+    expect(some.length).toBeGreaterThan(0); // the deeper network has layers the slim one lacks
+    const sorted = [...list.items].sort((x, y) => x.sortText!.localeCompare(y.sortText!));
+    expect(sorted.map((i) => i.label)).toEqual([...both, ...some]);
+    for (const item of sorted) {
+      const where = inSlim.has(item.label) && inMedium.has(item.label) ? '' : ` — only in ${inSlim.has(item.label) ? 'slim' : 'medium'}`;
+      expect(item.detail!.endsWith(where) && (where !== '' || !item.detail!.includes('only in')), `${item.label}: ${item.detail}`).toBe(true);
+    }
+  });
+
   it('hovers a model with its inputs, outputs, parameters and scale', async () => {
     await env.models.get({ zoo: 'esrgan-slim/x4' });
     const a = at('model sl<|>im zoo="esrgan-slim/x4"', dir, env);
