@@ -31,7 +31,7 @@ export async function runInspect(model: string, options: InspectOptions = {}, io
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('show a model: inputs and outputs, operators, parameters, layers, scale, FLOPs, receptive field')
+    .description('show a model: inputs and outputs, operators, parameters, layers, scale, FLOPs, receptive field, operators without a gradient, batching')
     .argument('<model>', 'an .onnx file or a zoo id (e.g. esrgan-slim/x4)')
     .option('--size <HxW>', 'LR input size for shapes and FLOPs', '64x64')
     .option('--range <range>', 'value range the network was trained on (1 or 255), for ONNX files')
@@ -87,6 +87,12 @@ export function formatDescription(d: ModelDescription): string {
   );
   const [h, w] = d.size;
   lines.push(`FLOPs        ${fmtCount(d.flops.total)}FLOP per forward at ${h}x${w} (convolutions and matrix products ${fmtCount(d.flops.matrix)}FLOP)`);
+  lines.push(
+    d.noGradient.length === 0
+      ? 'gradient     every operator between input and output has a gradient rule (LAM and FAIG can run)'
+      : `gradient     no gradient rule for ${d.noGradient.map((m) => `${m.opType} (${m.nodes.length} node${m.nodes.length > 1 ? 's' : ''}, e.g. '${m.nodes[0]}')`).join(', ')}: LAM and FAIG refuse this model`,
+  );
+  lines.push(d.batch.independent ? 'batch        path points can share a run (the batch axis stays apart)' : `batch        one path point per run: ${d.batch.reason}`);
   lines.push('');
   lines.push('operators');
   for (const [op, n] of d.operators) lines.push(`  ${op.padEnd(22)} ${n}`);

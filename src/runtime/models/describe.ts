@@ -1,6 +1,8 @@
 // What `lvi inspect` shows about a loaded model, as data (the CLI formats it).
 
 import type { LoadedModel, ModelInfo } from '../api.js';
+import { missingGradientRules, type MissingRule } from '../autodiff/index.js';
+import { batchAxisVerdict, type BatchAxisVerdict } from '../engine/batch-axis.js';
 import type { ValueInfo } from '../graph/ir.js';
 import { countFlops, type FlopCount } from './flops.js';
 import { specialiseModel } from './index.js';
@@ -28,6 +30,10 @@ export interface ModelDescription {
   globalOps: string[];
   size: [number, number];
   flops: FlopCount;
+  /** Operators between the input and the output without a gradient rule (LAM and FAIG refuse the model). */
+  noGradient: MissingRule[];
+  /** Whether path points can share a run (batch 2 against runs of one, proved from the graph). */
+  batch: BatchAxisVerdict;
 }
 
 const LAYER_OPS = new Set(['Conv', 'ConvTranspose']);
@@ -49,5 +55,7 @@ export function describeModel(model: LoadedModel, size: [number, number]): Model
     globalOps: globalOperators(g),
     size,
     flops: countFlops(g),
+    noGradient: missingGradientRules(model.graph, [1, model.info.inputChannels, size[0], size[1]]),
+    batch: batchAxisVerdict(model.graph, model.info.inputName, [model.info.inputChannels, size[0], size[1]], 2),
   };
 }

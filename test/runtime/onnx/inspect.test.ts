@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
-import { parseSize, register, runInspect } from '../../../src/cli/commands/inspect.js';
+import { formatDescription, parseSize, register, runInspect } from '../../../src/cli/commands/inspect.js';
 import { describeModel } from '../../../src/runtime/models/describe.js';
 import { loadModel } from '../../../src/runtime/models/index.js';
 import { referenceDir } from './helpers.js';
@@ -54,5 +54,30 @@ describe('lvi inspect', () => {
   it('rejects a malformed size', () => {
     expect(parseSize('48x64')).toEqual([48, 64]);
     expect(() => parseSize('48')).toThrow(/--size must look like 64x64/);
+  });
+});
+
+describe('lvi inspect: gradients and batching, before a run', () => {
+  it('says every operator of FSRCNN has a gradient rule and that path points can share a run', async () => {
+    const d = describeModel(await loadModel({ file: fsrcnn }), [32, 32]);
+    expect(d.noGradient).toEqual([]);
+    expect(d.batch).toEqual({ independent: true });
+  });
+
+  it('lists the operators it cannot differentiate, with their nodes', async () => {
+    const model = await loadModel({ file: fsrcnn });
+    // FSRCNN with its first PRelu replaced by Floor and the next by Round: no gradient rules
+    let k = 0;
+    const nodes = model.graph.nodes.map((n) => (n.opType === 'PRelu' && k++ < 3 ? { ...n, opType: k === 1 ? 'Round' : 'Floor', inputs: [n.inputs[0]!] } : n));
+    const d = describeModel({ ...model, graph: { ...model.graph, nodes } }, [16, 16]);
+    expect(d.noGradient.map((m) => [m.opType, m.nodes.length])).toEqual([['Floor', 2], ['Round', 1]]);
+    const text = formatDescription(d);
+    expect(text).toMatch(/^gradient +no gradient rule for Floor \(2 nodes, e\.g\. '[^']+'\), Round \(1 node, e\.g\. '[^']+'\): LAM and FAIG refuse this model$/m);
+  });
+
+  it("says why SwinIR's path points run one at a time", async () => {
+    const d = describeModel(await loadModel({ file: path.join(referenceDir, 'swinir_coffee', 'model.onnx') }), [64, 64]);
+    expect(d.noGradient).toEqual([]);
+    expect(formatDescription(d)).toMatch(/^batch +one path point per run: Reshape node '\/layers\.0\/residual_group\/blocks\.0\/Reshape_5' reshapes to \[1,8,8,8,8,120\] at batch 2/m);
   });
 });
