@@ -158,7 +158,8 @@ export const CORE_KINDS: Catalogue = {
     produces: 'report',
     name: 'optional',
     single: true,
-    collects: ['analysis', 'table'],
+    // Analyses and tables, and what people look at rather than read: DDR's embeddings (scatter plots).
+    collects: ['analysis', 'table', 'embedding'],
     params: {
       file: {
         type: { type: 'path', extensions: ['.html'], output: true },

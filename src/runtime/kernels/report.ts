@@ -57,8 +57,11 @@ export async function renderReport(ctx: RunContext): Promise<string> {
   const parts: Part[] = Object.entries(node.deps)
     .map(([role, id]) => ({ node: byId.get(id)!, result: ctx.deps[role] }))
     .sort((a, b) => index.get(a.node.id)! - index.get(b.node.id)!);
-  const tables = parts.filter((p) => p.node.kind === 'table');
-  const analyses = parts.filter((p) => p.node.kind !== 'table' && !p.node.implicit);
+  // A run that writes table.json (a table statement, cluster) is shown as a table; a run with
+  // figures (analyses, embeddings' scatter plots) in the figures; an analysis with neither by its numbers.
+  const hasTable = (p: Part) => !!p.result.dir && p.result.files.includes('table.json');
+  const tables = parts.filter(hasTable);
+  const analyses = parts.filter((p) => !p.node.implicit && (!hasTable(p) || (p.result.dir !== undefined && figuresOf(p.result).length > 0)));
   const facts = ctx.facts?.();
   const title = optionalString(node, 'title') ?? plan.study.name;
   const body: string[] = [];
@@ -96,7 +99,7 @@ export async function renderReport(ctx: RunContext): Promise<string> {
   if (tables.length === 0) body.push('<p>No tables.</p>');
   for (const [i, { node: t, result }] of tables.entries()) {
     const data = result.dir ? readTable(result.dir) : undefined;
-    body.push(`<h3>table ${esc(t.statement ?? t.id)}</h3>`);
+    body.push(`<h3>${esc(t.kind)} ${esc(t.statement ?? t.id)}</h3>`);
     if (data) body.push(await chartFigure(data, `chart-${i}`));
     body.push(data ? htmlTable(data) : '<p>(table data missing)</p>');
   }

@@ -97,6 +97,21 @@ describe('a DDR study on the reference inputs', () => {
       expect(existsSync(join(g.outDir!, 'figure-srga.png'))).toBe(true);
     }
 
+    // The report shows what people look at: every embedding's scatter plot, the cluster table
+    // (with its per-class silhouettes) and the SRGA curves.
+    const report = first.nodes.find((n) => n.kind === 'report')!;
+    const html = readFileSync(report.summary.file as string, 'utf8');
+    for (const e of ['p', 'q', 't']) expect(html, `embed ${e}`).toMatch(new RegExp(`<h3>embed ${e}</h3><div class="grid">\\s*<figure[^>]*><img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="${e} default figure-scatter.png"`));
+    const clusterTable = /<h3>cluster c<\/h3>\s*(?:<figure[\s\S]*?<\/figure>)?\s*<table><thead><tr>(.*?)<\/tr><\/thead><tbody>(.*?)<\/tbody><\/table>/.exec(html);
+    expect(clusterTable, 'the cluster table').not.toBeNull();
+    expect([...clusterTable![1]!.matchAll(/<th[^>]*>(.*?)<\/th>/g)].map((m) => m[1])).toEqual(
+      ['features', 'space', 'by', 'classes', 'calinski-harabasz', 'silhouette', 'davies-bouldin', 'silhouette per class'],
+    );
+    expect(clusterTable![2]!.match(/<tr>/g)).toHaveLength(rows.length);
+    expect(clusterTable![2]).toContain('lr_noise ');
+    expect(html.match(/alt="g model=(base|target) figure-srga.png"/g)).toHaveLength(2);
+    expect(html).not.toContain('<h3>cluster c</h3><div class="grid">'); // a table, not an empty figure box
+
     // PCA without components=: min(50, N - 1, D) = 32 for pooled features, all the variance kept.
     const q = first.nodes.find((n) => n.kind === 'embed' && n.id.includes(':q'))!;
     const qsets = JSON.parse(readFileSync(join(q.outDir!, 'embedding.json'), 'utf8')).sets as { dim: number; explained_variance_ratio: number[] }[];

@@ -9,6 +9,7 @@ import type { LoadedModel } from '../../api.js';
 import { resolveDevice } from '../../engine/device.js';
 import { readNpy, writeNpy } from '../../image/index.js';
 import type { DatasetValue } from '../../kernels/dataset.js';
+import type { TableData } from '../../kernels/table.js';
 import { numberParam, optionalNumber, wordParam } from '../../kernels/params.js';
 import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from '../../stats/cluster.js';
@@ -301,7 +302,23 @@ export const clusterRunner: NodeRunner = {
       .map((r) => markdownTable([['class', 'silhouette'], ...Object.entries(r['silhouette-per-class']!).map(([k, v]) => [k, v])]).replace(/^/, `\n**${r.set}** by ${r.by}\n\n`))
       .join('');
     writeFileSync(path.join(ctx.runDir, 'table.md'), md + (classMd ? `\nSilhouette per class\n${classMd}` : ''));
-    const files = ['table.md', writeJson(ctx.runDir, 'cluster.json', { rows })];
+    // table.json is what a report shows of a table-producing run (the kernels' TableData).
+    const perClassColumn = indices.includes('silhouette') ? ['silhouette per class'] : [];
+    const table: TableData = {
+      title: `cluster ${ctx.node.statement}`,
+      columns: [...header, ...perClassColumn],
+      rows: rows.map((r) => ({
+        features: r.set.replace(/>(pca|tsne|umap)$/, ''),
+        space: r.space,
+        by: r.by,
+        classes: r.classes,
+        ...Object.fromEntries(indices.map((k) => [k, (r[k as keyof ClusterRow] as number | undefined) ?? null])),
+        ...(perClassColumn.length
+          ? { 'silhouette per class': Object.entries(r['silhouette-per-class'] ?? {}).map(([k, v]) => `${k} ${formatNumber(v)}`).join(' · ') }
+          : {}),
+      })),
+    };
+    const files = ['table.md', writeJson(ctx.runDir, 'cluster.json', { rows }), writeJson(ctx.runDir, 'table.json', table)];
     ctx.progress(sets.length, sets.length, 'sets');
     return { summary: { rows: rows.length }, files, value: { rows } };
   },
