@@ -38,6 +38,11 @@ const PATCH: Record<string, ParamSpec> = {
     default: 4,
   },
 };
+const BATCH: ParamSpec = {
+  type: { type: 'int', min: 1, max: 1024 },
+  doc: 'Inputs per network run (inputs of one LR size, each with its own weight gradients); graphs whose batch items mix run one at a time.',
+  default: 16,
+};
 const STEPS: ParamSpec = {
   type: { type: 'int', min: 1, max: 10000 },
   doc: 'Path steps N from the target to the baseline (the authors use 100).',
@@ -59,7 +64,7 @@ export const FAIG_KINDS: Catalogue = {
       kernels: { doc: 'Kernels scored (K): every 2-D kernel of every convolution weight.', type: 'int' },
       zeros: { doc: 'Kernels whose score is exactly 0 (dead channels or unchanged weights).', type: 'int' },
       'top-layer': { doc: 'The convolution holding most of the top 1 % kernels.', type: 'string' },
-      completeness: { doc: 'Mean over the inputs of the attribution summed over all parameters, over L(baseline) - L(target); 1 when the path integral is exact.', type: 'number', chart: 'bar', reading: 'Near 1: the path has enough steps for the scores to account for the loss change.' },
+      completeness: { doc: 'The attribution summed over all inputs and parameters, over the sum of L(baseline) - L(target); 1 when the path integral is exact.', type: 'number', chart: 'bar', reading: 'Near 1: the path has enough steps for the scores to account for the loss change.' },
     },
     columns: ['target', 'degradation', 'versus', 'steps', 'kernels', 'top-layer'],
     cost: (p) => {
@@ -74,6 +79,7 @@ export const FAIG_KINDS: Catalogue = {
       degradation: { type: DEGRADATION, doc: 'The degradation whose removal is attributed: a call on the HR images or an LR dataset (lr=true) paired with data= by sorted name.', required: true },
       versus: { type: DEGRADATION, doc: 'The degradation contrasted against: scores are S(degradation) - S(versus) per image, summed. Unset: S(degradation) alone.' },
       steps: STEPS,
+      batch: BATCH,
       ...PATCH,
     },
     example: 'faig deblur baseline=clean target=blind data=gt degradation=blur(sigma=2) versus=noise(sigma=0.1) steps=100',
@@ -222,6 +228,7 @@ export const FAIG_KINDS: Catalogue = {
         default: 'hr',
       },
       steps: STEPS,
+      batch: BATCH,
       ...PATCH,
     },
     example: 'classify which model=blind from=clean filters=[deblur, denoise] thresholds=[0.5, 0.6] data=gt degradations=[blur(sigma=2), noise(sigma=0.1)]',

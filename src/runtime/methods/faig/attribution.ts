@@ -4,12 +4,15 @@
 // of squared errors against y; each kernel scores S(x)[k] = sum over its taps of
 // |G(x) * (W_baseline - W_target) / N|, as the authors' faig.py computes it (float32).
 //
-// One ONNX Runtime session serves the whole path: the moving weights are graph inputs fed at
-// every step (see GradientRequest.weightsAs), and every input runs at batch 1, because the
-// scores need each input's own gradient (a batch would sum them before the absolute value).
+// One ONNX Runtime session per LR size serves the whole path: the moving weights are graph
+// inputs fed at every step (see GradientRequest.weightsAs). Inputs of one size run as one batch
+// per step with per-example convolution weight gradients (the scores need each input's own
+// gradient; a summed batch would mix them before the absolute value), where the graph provably
+// keeps a batch's items apart (engine/batch-axis.ts); otherwise one by one.
 
 import type { Device, LoadedModel } from '../../api.js';
 import { buildGradientGraph } from '../../autodiff/index.js';
+import { batchAxisVerdict } from '../../engine/batch-axis.js';
 import { createSession } from '../../engine/index.js';
 import type { Graph, TensorData } from '../../graph/ir.js';
 import type { Image } from '../../image/image.js';
@@ -20,51 +23,6 @@ export interface FaigOptions {
   device: Device;
   threads?: number;
   onWarning?: (message: string) => void;
-}
-
-/** One input's attribution. */
-export interface InputAttribution {
-  /** S(x): one score per kernel of the index. */
-  scores: Float32Array;
-  /** L(target) = L at the path's first point, L(baseline) from one more forward pass. */
-  lossTarget: number;
-  lossBaseline: number;
-  /** Integrated gradients' completeness: sum over every moving parameter of G * (baseline - target) / N. */
-  attributed: number;
-}
-
-/** The gradient program of a pair at one LR size: feeds the path's weights, returns dL/dW and L. */
-export interface PathProgram {
-  device: string;
-  run(lr: Image, hr: Image, weights: Record<string, Float32Array>): Promise<{ loss: number; grads: Record<string, Float32Array> }>;
-  release(): Promise<void>;
-}
-
-export async function pathProgram(target: LoadedModel, pair: Pair, size: { width: number; height: number }, o: FaigOptions): Promise<PathProgram> {
-  const shape: [number, number, number, number] = [1, target.info.inputChannels, size.height, size.width];
-  const gg = buildGradientGraph(target.graph, { inputShape: shape, objective: { kind: 'sse' }, wrtInput: false, wrtWeights: pair.moving, weightsAs: 'inputs' });
-  const session = await createSession(gg.graph, { device: o.device, threads: o.threads, onWarning: o.onWarning });
-  const s = target.info.scale;
-  const dims = (t: TensorData) => t.dims;
-  const weightDims = new Map(pair.moving.map((w) => [w, dims(target.graph.initializers.get(w)!)]));
-  return {
-    device: session.device,
-    async run(lr, hr, weights) {
-      if (hr.width !== lr.width * s || hr.height !== lr.height * s) {
-        throw new Error(`an HR image of ${hr.width}x${hr.height} does not match its ${lr.width}x${lr.height} LR input at x${s} (expected ${lr.width * s}x${lr.height * s})`);
-      }
-      const feeds: Record<string, TensorData> = {
-        [target.info.inputName]: { dtype: 'float32', dims: shape, data: lr.data },
-        lvi_target: { dtype: 'float32', dims: [1, shape[1], hr.height, hr.width], data: hr.data },
-      };
-      for (const [w, data] of Object.entries(weights)) feeds[w] = { dtype: 'float32', dims: weightDims.get(w)!, data };
-      const out = await session.run(feeds);
-      const grads: Record<string, Float32Array> = {};
-      for (const [w, name] of Object.entries(gg.outputs.weightGrads)) grads[w] = out[name]!.data as Float32Array;
-      return { loss: (out[gg.outputs.objective]!.data as Float32Array)[0]!, grads };
-    },
-    release: () => session.release(),
-  };
 }
 
 /** The moving weights at path point a (a = 0: the target, a = 1: the baseline). */
@@ -104,51 +62,61 @@ export function kernelScores(index: KernelIndex, gradSum: Record<string, Float32
   return scores;
 }
 
-/**
- * The path integral for one input. `weightsAt(s)` gives the moving weights at a = s / steps
- * (callers cache them across inputs); `onStep` reports progress.
- */
-export async function attributeInput(
-  program: PathProgram,
-  lr: Image,
-  hr: Image,
-  pair: Pair,
-  steps: number,
-  weightsAt: (s: number) => Record<string, Float32Array>,
-  diff: Record<string, Float32Array>,
-  onStep?: () => void,
-): Promise<InputAttribution> {
-  const sum: Record<string, Float32Array> = {};
-  for (const w of pair.moving) sum[w] = new Float32Array(diff[w]!.length);
-  let lossTarget = NaN;
-  for (let s = 0; s < steps; s++) {
-    const { loss, grads } = await program.run(lr, hr, weightsAt(s));
-    if (s === 0) lossTarget = loss;
-    for (const [w, g] of Object.entries(grads)) {
-      const acc = sum[w]!;
-      for (let i = 0; i < acc.length; i++) acc[i] = Math.fround(acc[i]! + g[i]!);
-    }
-    onStep?.();
-  }
-  const { loss: lossBaseline } = await program.run(lr, hr, weightsAt(steps));
-  let attributed = 0;
-  for (const w of pair.moving) {
-    const g = sum[w]!;
-    const d = diff[w]!;
-    for (let i = 0; i < g.length; i++) attributed += (g[i]! * d[i]!) / steps;
-  }
-  return { scores: kernelScores(pair.index, sum, diff, steps), lossTarget, lossBaseline, attributed };
-}
-
 export interface AttributeAllOptions extends FaigOptions {
-  onStep?: () => void;
+  /** Inputs per network run (of one LR size); the graph's batch axis is checked first. */
+  batch?: number;
+  onStep?: (inputs: number) => void;
   signal?: AbortSignal;
 }
 
+/** A batched program: per-example gradients of the scored weights, summed ones of the rest. */
+interface BatchProgram {
+  device: string;
+  run(lr: Float32Array, hr: Float32Array, weights: Record<string, Float32Array>): Promise<{ losses: Float32Array; grads: Record<string, Float32Array> }>;
+  release(): Promise<void>;
+}
+
+async function batchProgram(target: LoadedModel, pair: Pair, scored: string[], batch: number, size: { width: number; height: number }, o: FaigOptions): Promise<BatchProgram> {
+  const c = target.info.inputChannels;
+  const s = target.info.scale;
+  const shape: [number, number, number, number] = [batch, c, size.height, size.width];
+  const gg = buildGradientGraph(target.graph, { inputShape: shape, objective: { kind: 'sse' }, wrtInput: false, wrtWeights: pair.moving, weightsAs: 'inputs', perExample: scored });
+  const session = await createSession(gg.graph, { device: o.device, threads: o.threads, onWarning: o.onWarning });
+  const weightDims = new Map(pair.moving.map((w) => [w, target.graph.initializers.get(w)!.dims]));
+  return {
+    device: session.device,
+    async run(lr, hr, weights) {
+      const feeds: Record<string, TensorData> = {
+        [target.info.inputName]: { dtype: 'float32', dims: shape, data: lr },
+        lvi_target: { dtype: 'float32', dims: [batch, c, size.height * s, size.width * s], data: hr },
+      };
+      for (const [w, data] of Object.entries(weights)) feeds[w] = { dtype: 'float32', dims: weightDims.get(w)!, data };
+      const out = await session.run(feeds);
+      const grads: Record<string, Float32Array> = {};
+      for (const [w, name] of Object.entries(gg.outputs.weightGrads)) grads[w] = out[name]!.data as Float32Array;
+      return { losses: out[gg.outputs.objective]!.data as Float32Array, grads };
+    },
+    release: () => session.release(),
+  };
+}
+
+export interface Attribution {
+  /** S per input, [inputs, K]. */
+  single: Float32Array;
+  /** Per input: L(baseline) - L(target), and the part of the attribution in the scored weights. */
+  inputs: { lossChange: number; attributedKernels: number }[];
+  /** Integrated gradients' completeness over all inputs: attribution over every moving parameter / sum of L(baseline) - L(target). */
+  completeness: number;
+  device: string;
+  /** Inputs per run, and why not more. */
+  batch: number;
+  batchNote?: string;
+}
+
 /**
- * FAIG of every input (its LR and the loss's target image): S per input as one [inputs, K]
- * array, and each input's completeness ratio (attribution over L(baseline) - L(target)).
- * One program per LR size; inputs one at a time, so memory does not grow with their number.
+ * FAIG of every input (its LR and the loss's target image): S per input, the loss changes and
+ * the completeness of the path integral. Inputs of one LR size go in batches of up to `batch`;
+ * memory holds one batch's gradient sums, whatever the number of inputs.
  */
 export async function attributeAll(
   baseline: LoadedModel,
@@ -156,31 +124,93 @@ export async function attributeAll(
   pair: Pair,
   inputs: { lr: Image; hr: Image }[],
   o: AttributeAllOptions,
-): Promise<{ single: Float32Array; ratios: number[]; device: string }> {
-  const programs = new Map<string, PathProgram>();
+): Promise<Attribution> {
   const diff = weightDifference(baseline.graph, target.graph, pair);
+  const moving = new Set(pair.moving);
+  const scored = pair.index.convs.map((c) => c.weight).filter((w) => moving.has(w));
   const k = pair.index.total;
   const single = new Float32Array(inputs.length * k);
-  const ratios: number[] = [];
+  const perInput: Attribution['inputs'] = inputs.map(() => ({ lossChange: 0, attributedKernels: 0 }));
+  let attributed = 0;
+  let lossChange = 0;
   let device = String(o.device);
-  try {
-    for (let i = 0; i < inputs.length; i++) {
-      o.signal?.throwIfAborted();
-      const { lr, hr } = inputs[i]!;
-      const key = `${lr.width}x${lr.height}`;
-      let program = programs.get(key);
-      if (!program) {
-        program = await pathProgram(target, pair, lr, o);
-        programs.set(key, program);
-        device = program.device;
+  const wanted = Math.max(1, o.batch ?? 16);
+  let batch = wanted;
+  let batchNote: string | undefined;
+  const bySize = new Map<string, number[]>();
+  inputs.forEach(({ lr }, i) => {
+    const key = `${lr.width}x${lr.height}`;
+    bySize.set(key, [...(bySize.get(key) ?? []), i]);
+  });
+  for (const members of bySize.values()) {
+    const first = inputs[members[0]!]!.lr;
+    let b = Math.min(wanted, members.length);
+    if (b > 1) {
+      const verdict = batchAxisVerdict(target.graph, target.info.inputName, [target.info.inputChannels, first.height, first.width], b);
+      if (!verdict.independent) {
+        batchNote = `one input per run: ${verdict.reason}`;
+        b = 1;
       }
-      const a = await attributeInput(program, lr, hr, pair, o.steps, (s) => pathWeights(baseline.graph, target.graph, pair, s / o.steps), diff, o.onStep);
-      single.set(a.scores, i * k);
-      const delta = a.lossBaseline - a.lossTarget;
-      ratios.push(delta !== 0 ? a.attributed / delta : NaN);
     }
-  } finally {
-    for (const p of programs.values()) await p.release();
+    batch = Math.min(batch, b);
+    const programs = new Map<number, BatchProgram>();
+    try {
+      for (let start = 0; start < members.length; start += b) {
+        o.signal?.throwIfAborted();
+        const chunk = members.slice(start, start + b);
+        // The last chunk may be shorter: it gets a program of its own size (no filler inputs,
+        // whose biases' gradients would be summed in with the real ones).
+        const n = chunk.length;
+        let program = programs.get(n);
+        if (!program) {
+          program = await batchProgram(target, pair, scored, n, first, o);
+          programs.set(n, program);
+        }
+        device = program.device;
+        const lrItem = first.data.length;
+        const hrItem = inputs[chunk[0]!]!.hr.data.length;
+        const lr = new Float32Array(n * lrItem);
+        const hr = new Float32Array(n * hrItem);
+        chunk.forEach((i, j) => {
+          if (inputs[i]!.hr.data.length !== hrItem) throw new Error('FAIG: the HR images of one LR size differ in size');
+          lr.set(inputs[i]!.lr.data, j * lrItem);
+          hr.set(inputs[i]!.hr.data, j * hrItem);
+        });
+        const sums: Record<string, Float32Array> = {};
+        for (const w of pair.moving) sums[w] = new Float32Array((scored.includes(w) ? n : 1) * diff[w]!.length);
+        let lossTarget: Float32Array | undefined;
+        for (let s = 0; s < o.steps; s++) {
+          const { losses, grads } = await program.run(lr, hr, pathWeights(baseline.graph, target.graph, pair, s / o.steps));
+          if (s === 0) lossTarget = losses.slice();
+          for (const [w, g] of Object.entries(grads)) {
+            const acc = sums[w]!;
+            for (let i = 0; i < acc.length; i++) acc[i] = Math.fround(acc[i]! + g[i]!);
+          }
+          o.onStep?.(n);
+        }
+        const { losses: lossBaseline } = await program.run(lr, hr, pathWeights(baseline.graph, target.graph, pair, 1));
+        const dot = (g: Float32Array, d: Float32Array) => {
+          let t = 0;
+          for (let i = 0; i < g.length; i++) t += (g[i]! * d[i]!) / o.steps;
+          return t;
+        };
+        // Scores and attribution per input from its own kernel gradients.
+        chunk.forEach((i, j) => {
+          const own: Record<string, Float32Array> = {};
+          for (const w of scored) own[w] = sums[w]!.subarray(j * diff[w]!.length, (j + 1) * diff[w]!.length);
+          single.set(kernelScores(pair.index, own, diff, o.steps), i * k);
+          const part = scored.reduce((a, w) => a + dot(own[w]!, diff[w]!), 0);
+          const change = lossBaseline[j]! - lossTarget![j]!;
+          perInput[i] = { lossChange: change, attributedKernels: part };
+          attributed += part;
+          lossChange += change;
+        });
+        // The other moving parameters (biases...) come summed over the batch's inputs.
+        for (const w of pair.moving) if (!scored.includes(w)) attributed += dot(sums[w]!, diff[w]!);
+      }
+    } finally {
+      for (const p of programs.values()) await p.release();
+    }
   }
-  return { single, ratios, device };
+  return { single, inputs: perInput, completeness: lossChange !== 0 ? attributed / lossChange : NaN, device, batch, ...(batchNote ? { batchNote } : {}) };
 }

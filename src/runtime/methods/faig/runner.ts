@@ -21,7 +21,7 @@ import { layerBarSpec, lineSpec } from '../../render/charts.js';
 import { writePlot } from '../../render/vega.js';
 import { sideBySide, type Rgb } from '../../render/index.js';
 import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
-import { attributeAll } from './attribution.js';
+import { attributeAll, type Attribution } from './attribution.js';
 import { matchPair, PairError, replaceKernels, type KernelIndex, type Pair } from './kernels.js';
 import { filterChange, perLayer, rankScores, seededPermutation, shareCount, topEntries } from './ranking.js';
 import { inputGradientScores } from './input-gradients.js';
@@ -184,7 +184,7 @@ const restoreRanking = async (result: NodeResult) => readRanking(result.dir!);
 // --- faig ---------------------------------------------------------------------------------------
 
 /**
- * Per-input FAIG scores of every sample: [samples, K], with the completeness ratios. The loss
+ * Per-input FAIG scores of every sample: [samples, K], with the completeness check. The loss
  * target of each sample is its HR image, or (`selfTarget`) the target network's own output.
  */
 async function attributeSamples(
@@ -195,7 +195,7 @@ async function attributeSamples(
   samples: Samples,
   steps: number,
   selfTarget = false,
-): Promise<{ single: Float32Array; ratios: number[]; device: string }> {
+): Promise<Attribution> {
   const device = await resolveDevice(ctx.device, ctx.warn);
   const inputs: { lr: Image; hr: Image }[] = [];
   for (let i = 0; i < samples.images.length; i++) {
@@ -206,7 +206,14 @@ async function attributeSamples(
   }
   const total = inputs.length * steps;
   let done = 0;
-  return attributeAll(baseline, target, pair, inputs, { steps, device, onWarning: ctx.warn, signal: ctx.signal, onStep: () => ctx.progress(++done, total, 'path steps') });
+  return attributeAll(baseline, target, pair, inputs, {
+    steps,
+    device,
+    batch: numberParam(ctx.node, 'batch'),
+    onWarning: ctx.warn,
+    signal: ctx.signal,
+    onStep: (n) => ctx.progress((done += n), total, 'path steps'),
+  });
 }
 
 const mean = (xs: number[]) => {
@@ -223,7 +230,7 @@ export const faigRunner: NodeRunner = {
     const steps = numberParam(ctx.node, 'steps');
     const sides = [ctx.node.params.degradation!, ...(ctx.node.params.versus !== undefined ? [ctx.node.params.versus] : [])];
     const { samples, degradations } = samplesFor(ctx, sides, target.info.scale);
-    const { single, ratios, device } = await attributeSamples(ctx, baseline, target, pair, samples, steps);
+    const { single, inputs: perInput, completeness, device, batch, batchNote } = await attributeSamples(ctx, baseline, target, pair, samples, steps);
     const k = pair.index.total;
     const inputs = samples.images.length / sides.length;
     // Samples are source-major (each image: its degradation, then its versus input).
@@ -242,7 +249,6 @@ export const faigRunner: NodeRunner = {
     let zeros = 0;
     for (const v of scores) if (v === 0) zeros++;
     const labels = samples.labels.filter((_, i) => i % sides.length === 0).map((l) => l.crop);
-    const completeness = mean(ratios);
     writeJson(ctx.runDir, 'faig.json', {
       kernels: k,
       zeros,
@@ -251,15 +257,17 @@ export const faigRunner: NodeRunner = {
       inputs: labels,
       moving: pair.moving,
       completeness: {
-        what: 'per input: sum over every moving parameter of G * (baseline - target) / N against L(baseline) - L(target) (left Riemann sum of N steps)',
-        ratio: samples.labels.map((l, i) => ({ input: l.crop, degradation: l.degradation, ratio: ratios[i] })),
-        mean: completeness,
+        what: 'sum over the inputs and every moving parameter of G * (baseline - target) / N, over the sum of L(baseline) - L(target) (a left Riemann sum of N steps: 1 when exact)',
+        ratio: completeness,
+        inputs: samples.labels.map((l, i) => ({ input: l.crop, degradation: l.degradation, 'loss-change': perInput[i]!.lossChange, 'attributed-kernels': perInput[i]!.attributedKernels })),
       },
       device,
+      batch,
+      ...(batchNote ? { 'batch-note': batchNote } : {}),
     });
     return {
       value: r,
-      summary: { kernels: k, zeros, 'top-layer': topLayer, completeness, inputs, device, seconds: (performance.now() - started) / 1000 },
+      summary: { kernels: k, zeros, 'top-layer': topLayer, completeness, inputs, device, batch, seconds: (performance.now() - started) / 1000 },
       files: [...files, 'single.npy', 'faig.json'],
     };
   },
