@@ -268,6 +268,8 @@ export interface ClusterRow {
 export const clusterRunner: NodeRunner = {
   kind: 'cluster',
   cache: true,
+  // Entries made before cluster wrote table.json (what the report shows) are not reused.
+  keyInputs: () => 'files: table.md, cluster.json, table.json',
   async run(ctx) {
     const by = asList(ctx.node.params.by).map(String) as (keyof SampleLabel)[];
     const indices = asList(ctx.node.params.index).map(String);
