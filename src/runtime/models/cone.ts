@@ -203,9 +203,14 @@ function resizeTaps(j: number, up: number, down: number, g: { mode: string; coor
 
 /** The input span a Resize reads for output span [a, b), aligned to whole periods of the scale. */
 function resizeAxis(a: number, b: number, n: number, up: number, down: number, g: Parameters<typeof resizeTaps>[3]): Span {
-  // Taps are monotone in j: the first output's lowest and the last one's highest bound them.
-  const lo = Math.min(Math.max(resizeTaps(a, up, down, g)[0], 0), n - 1);
-  const hi = Math.min(Math.max(resizeTaps(b - 1, up, down, g)[1], 0), n - 1);
+  // Not monotone where a source coordinate falls on a pixel (cubic reads that pixel alone): all of them.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let j = a; j < b; j++) {
+    const [t0, t1] = resizeTaps(j, up, down, g);
+    lo = Math.min(lo, Math.min(Math.max(t0, 0), n - 1));
+    hi = Math.max(hi, Math.min(Math.max(t1, 0), n - 1));
+  }
   // Start on a multiple of `down` so that the slice's output grid is the original's, shifted.
   return [floorDiv(lo, down) * down, Math.min(n, ceilDiv(hi + 1, down) * down)];
 }

@@ -135,7 +135,7 @@ export async function runLam(
     });
   let result: LamResult;
   try {
-    result = await run(plan.crop);
+    result = await run(plan.plan === 'cone' ? plan.cone : undefined);
   } catch (e) {
     if (!(e instanceof CropMismatch)) throw e;
     ctx.warn(`${e.message}; running on the whole image instead`);

@@ -21,8 +21,8 @@ export interface PlanFlops {
 
 export interface LamPlan {
   plan: 'cone' | 'whole';
-  /** The cone's LR box and the HR box it computes (plan 'cone'). */
-  crop?: CropPlan;
+  /** The cone's LR box and the HR box it computes (whichever plan was chosen). */
+  cone?: CropPlan;
   flops: PlanFlops;
   /** Why the cone does not run, when it was considered. */
   reason?: string;
@@ -116,10 +116,10 @@ export function planLam(
     return { plan: 'whole', flops, reason: `no cone: ${(e as Error).message}` };
   }
   const b = cone.input;
-  const crop: CropPlan = { x: b.x0, y: b.y0, w: b.x1 - b.x0, h: b.y1 - b.y0, output: out };
-  flops.cone = gradFlops(cone.graph, [1, c, crop.h, crop.w], p.detector, p.reduce);
-  if (p.crop === 'off') return { plan: 'whole', flops, reason: 'crop=off' };
+  const box: CropPlan = { x: b.x0, y: b.y0, w: b.x1 - b.x0, h: b.y1 - b.y0, output: out };
+  flops.cone = gradFlops(cone.graph, [1, c, box.h, box.w], p.detector, p.reduce);
+  if (p.crop === 'off') return { plan: 'whole', cone: box, flops, reason: 'crop=off' };
   const runs = p.steps + 1;
-  if (runs * flops.cone + forward < 0.95 * runs * whole) return { plan: 'cone', crop, flops };
-  return { plan: 'whole', flops, reason: `the cone computes ${((100 * flops.cone) / whole).toFixed(0)}% of the whole image per step` };
+  if (runs * flops.cone + forward < 0.95 * runs * whole) return { plan: 'cone', cone: box, flops };
+  return { plan: 'whole', cone: box, flops, reason: `the cone computes ${((100 * flops.cone) / whole).toFixed(0)}% of the whole image per step` };
 }
