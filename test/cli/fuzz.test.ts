@@ -17,7 +17,9 @@ import { repoRoot } from '../helpers/paths.js';
 import { rng } from '../helpers/tensors.js';
 import { buildServer } from '../lsp/helpers/server-process.js';
 
-const CASES = 150;
+// A longer run: LVI_FUZZ_SCALE=20 npx vitest run test/cli/fuzz.test.ts (LVI_FUZZ_SEED for other texts).
+const SCALE = Number(process.env.LVI_FUZZ_SCALE ?? 1);
+const CASES = 150 * SCALE;
 const examples = path.join(repoRoot, 'examples');
 const studies = fs.readdirSync(examples, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.lvi')).map((e) => e.name).sort();
 let dir: string;
@@ -28,7 +30,7 @@ beforeAll(async () => {
   bin = await buildServer(); // bin/lvi.js runs dist/: bring it up to date with the sources
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvi-fuzz-cli-'));
   for (const sub of ['models', 'images', 'data']) fs.symlinkSync(path.join(examples, sub), path.join(dir, sub));
-  const r = rng(8);
+  const r = rng(Number(process.env.LVI_FUZZ_SEED ?? 8));
   for (let i = 0; i < CASES; i++) {
     const source = studies[i % studies.length]!;
     const text = mangle(fs.readFileSync(path.join(examples, source), 'utf8'), r, MORE_PIECES);
@@ -81,7 +83,7 @@ describe(`lvi check and lvi fmt on ${CASES} mutated examples`, () => {
     }
     // The mutations must break studies often, or this proves little.
     expect(failing).toBeGreaterThan(CASES / 3);
-  });
+  }, 120_000 * SCALE);
 
   it('fmt: exit 0 or 1, idempotent, the same diagnostics after formatting, a study it cannot format untouched', () => {
     let formatted = 0;
@@ -108,7 +110,7 @@ describe(`lvi check and lvi fmt on ${CASES} mutated examples`, () => {
       expect(again.errs, `${file}: a second fmt changed it`).toEqual([]);
     }
     expect(formatted).toBeGreaterThan(10);
-  });
+  }, 120_000 * SCALE);
 
   it('the lvi process itself on all of them: no stack trace, every line part of a diagnostic', () => {
     const files = cases.map((c) => c.file);
@@ -121,5 +123,5 @@ describe(`lvi check and lvi fmt on ${CASES} mutated examples`, () => {
     expect(lines.length).toBeGreaterThan(CASES);
     for (const l of lines) expect(l).toMatch(/^(case-\d+-[a-z-]+\.lvi:\d+:\d+: (error|warning|info)\[[a-z0-9-]+\]: \S|\d+ \| | +\| +\^+$| += help: )/);
     expect(run.stdout).not.toMatch(/^\s+at /m);
-  });
+  }, 120_000 * SCALE);
 });

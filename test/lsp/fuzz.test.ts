@@ -42,7 +42,9 @@ import { positionAt } from './helpers/cursor.js';
 import { makeStudyFolder } from './helpers/fixture.js';
 import { startServer, type ServerUnderTest } from './helpers/server-process.js';
 
-const DOCUMENTS = 120;
+// A longer run: LVI_FUZZ_SCALE=20 npx vitest run test/lsp/fuzz.test.ts (LVI_FUZZ_SEED for other texts).
+const SCALE = Number(process.env.LVI_FUZZ_SCALE ?? 1);
+const DOCUMENTS = 120 * SCALE;
 const REQUESTS = 8; // per text: before and after the edit
 
 const examples = path.join(repoRoot, 'examples');
@@ -160,7 +162,7 @@ function applyChange(text: string, range: Range, insert: string): string {
 
 describe(`language server over stdio: ${DOCUMENTS} mutated examples, ${2 * REQUESTS} random requests each`, () => {
   it('never exits, never an internal error, every place inside the document', async () => {
-    const r = rng(2024);
+    const r = rng(Number(process.env.LVI_FUZZ_SEED ?? 2024));
     const texts = new Map<string, string[]>(); // every text each document had
     const outside: string[] = [];
     server.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
@@ -209,5 +211,5 @@ describe(`language server over stdio: ${DOCUMENTS} mutated examples, ${2 * REQUE
     expect(counts.answered + counts.refused).toBe(DOCUMENTS * 2 * REQUESTS);
     expect(server.stderr()).not.toMatch(/^\s+at /m); // no stack trace logged
     expect(server.process.exitCode).toBeNull();
-  });
+  }, 120_000 * SCALE);
 });
