@@ -95,7 +95,8 @@ export function slug(v: ResolvedValue): string {
   let s: string;
   if (Array.isArray(v)) s = v.map(slug).join('-');
   else if (typeof v === 'object' && v !== null) {
-    if ('ref' in v) s = v.ref;
+    // A reference pinned to one run of a swept statement names that run too (m.share-1pct).
+    if ('ref' in v) s = v.node.includes('#') ? `${v.ref}.${v.node.slice(v.node.indexOf('#') + 1)}` : v.ref;
     else if ('percent' in v) s = `${v.percent}pct`;
     else if ('range' in v) s = `${v.range[0]}..${v.range[1]}`;
     else s = [v.call, ...Object.keys(v.args).sort().map((k) => `${k}-${slug(v.args[k])}`)].join('-');
@@ -201,7 +202,7 @@ class PlanBuilder {
       else if (!cp && pspec.studyDefault) base[key] = this.studyValue(pspec.studyDefault);
     }
     DERIVED_DEFAULTS[st.kind]?.(base, st, this.ctx);
-    const runs = expandSweeps(st, base);
+    const runs = expandSweeps(st, base, (name) => this.runsOf.get(name) ?? []);
     const ids: string[] = [];
     for (const run of runs) {
       const id = runs.length === 1 && run.runId === 'default' ? `${st.kind}:${st.name}` : `${st.kind}:${st.name}#${run.runId}`;
@@ -270,7 +271,9 @@ class PlanBuilder {
         out.push(r);
         continue;
       }
-      const runs = this.runsOf.get(r.ref) ?? [];
+      const all = this.runsOf.get(r.ref) ?? [];
+      // Pinned to one run by a sweep over a swept statement's runs (expandSweeps).
+      const runs = all.includes(r.node) && all.length > 1 ? [r.node] : all;
       const target = this.check.symbols.get(r.ref);
       if (pspec.lowResFor && target?.kind === 'image') {
         const lrId = this.lowRes(target, runValues[pspec.lowResFor]);
@@ -470,14 +473,27 @@ function isRef(v: ResolvedValue | undefined): v is { ref: string; kind: string; 
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'ref' in v;
 }
 
-/** Every combination of the swept parameters (catalogue order), with a run id for each. */
-function expandSweeps(st: CheckedStatement, base: Record<string, ResolvedValue>): Run[] {
-  const swept = Object.keys(st.spec.params).filter((k) => st.params.get(k)?.sweep);
+/**
+ * Every combination of the swept parameters (catalogue order), with a run id for each. In a
+ * parameter that can sweep, a reference to a swept statement (a mask with share=[1%, 5%]) sweeps
+ * over that statement's runs, each reference pinned to its run's node.
+ */
+function expandSweeps(st: CheckedStatement, base: Record<string, ResolvedValue>, runsOf: (name: string) => string[]): Run[] {
+  const valuesOf = new Map<string, ResolvedValue[]>();
+  for (const [key, pspec] of Object.entries(st.spec.params)) {
+    const given = st.params.get(key)?.sweep ?? (pspec.sweep && base[key] !== undefined ? [base[key]!] : undefined);
+    if (!given) continue;
+    const pinned = pspec.sweep
+      ? given.flatMap((v) => (isRef(v) && runsOf(v.ref).length > 1 ? runsOf(v.ref).map((node) => ({ ...v, node })) : [v]))
+      : given;
+    if (st.params.get(key)?.sweep || pinned.length > given.length) valuesOf.set(key, pinned);
+  }
+  const swept = Object.keys(st.spec.params).filter((k) => valuesOf.has(k));
   let runs: Run[] = [{ runId: '', sweep: {}, values: { ...base } }];
   for (const key of swept) {
     const next: Run[] = [];
     for (const run of runs) {
-      for (const v of st.params.get(key)!.sweep!) {
+      for (const v of valuesOf.get(key)!) {
         const piece = `${key}=${slug(v)}`;
         next.push({
           runId: run.runId ? `${run.runId}_${piece}` : piece,

@@ -326,3 +326,42 @@ test('slug: short, filesystem-safe pieces of run ids', async () => {
   expect(slug('a/b c')).toBe('a-b-c');
   expect(slug('x'.repeat(60))).toHaveLength(40);
 });
+
+describe('a swept model-producing statement used as a model', () => {
+  // A mask swept over shares is a family of models: a statement that takes one model runs once
+  // per member, each run depending on its own mask (before: one run with no model at all).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvi-pinned-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const root = path.resolve(validDir, '../../../..');
+  fs.copyFileSync(path.join(root, 'test/fixtures/models/msrresnet-x2-clean.onnx'), path.join(dir, 'a.onnx'));
+  fs.copyFileSync(path.join(root, 'test/fixtures/models/msrresnet-x2-blind.onnx'), path.join(dir, 'b.onnx'));
+  fs.copyFileSync(path.join(root, 'test/fixtures/lam/chelsea_256.png'), path.join(dir, 'cat.png'));
+  const p = plan(
+    `study "s" out="out"
+model a file="a.onnx" scale=2
+model b file="b.onnx" scale=2
+image cat file="cat.png"
+rank r baseline=a target=b
+mask m model=b from=a filters=r share=[1%, 5%]
+lam l model=m image=cat window=(0,0,4,4)
+lam both model=[m, a] image=cat window=(0,0,4,4)
+evaluate e models=[m, a] data=d degradations=[blur(sigma=1)]
+dataset d dir="." glob="*.png"
+`,
+    path.join(dir, 'study.lvi'),
+  );
+  const node = (id: string) => p.nodes.find((n) => n.id === id)!;
+
+  test('each run of the consumer depends on one run of the family', () => {
+    expect(p.nodes.filter((n) => n.statement === 'l').map((n) => [n.id, n.deps.model])).toEqual([
+      ['lam:l#model=m.share-1pct', 'mask:m#share=1pct'],
+      ['lam:l#model=m.share-5pct', 'mask:m#share=5pct'],
+    ]);
+    expect(p.nodes.filter((n) => n.statement === 'both').map((n) => n.deps.model)).toEqual(['mask:m#share=1pct', 'mask:m#share=5pct', 'model:a']);
+  });
+
+  test('the runs get their scale from the mask\'s model, and a list that is not a sweep keeps every member', () => {
+    expect(node('lam:l#model=m.share-1pct').deps.image).toBe('lr:cat@x2');
+    expect(Object.entries(node('evaluate:e').deps).filter(([k]) => k.startsWith('models[')).map(([, v]) => v)).toEqual(['mask:m#share=1pct', 'mask:m#share=5pct', 'model:a']);
+  });
+});
