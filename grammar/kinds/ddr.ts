@@ -3,7 +3,7 @@
 // `srga`. Their runners are src/runtime/methods/ddr/runner.ts.
 
 import type { Catalogue, CheckedLike, KindCheck, ParamSpec } from '../spec.js';
-import { DEGRADATION, DEGRADATIONS, DOWN } from './degradations.js';
+import { DEGRADATION, DEGRADATIONS, SAMPLE_PARAMS } from './degradations.js';
 
 const load = () => import('../../src/runtime/methods/ddr/runner.js');
 
@@ -16,17 +16,7 @@ const INPUT_PARAMS: Record<string, ParamSpec> = {
     type: { type: 'ref', kinds: ['dataset'] },
     doc: 'HR images to degrade and downscale; not needed when every degradation is an LR dataset (lr=true).',
   },
-  down: DOWN,
-  patch: {
-    type: { type: 'int', min: 0, max: 4096 },
-    doc: 'Cut each HR image into square crops of this many HR pixels (on a grid from the top-left); 0 uses whole images.',
-    default: 0,
-  },
-  patches: {
-    type: { type: 'int', min: 1, max: 10000 },
-    doc: 'At most this many crops per image (spread evenly over the grid), when patch= is set.',
-    default: 4,
-  },
+  ...SAMPLE_PARAMS,
   batch: {
     type: { type: 'int', min: 1, max: 1024 },
     doc: 'Inputs per network run (inputs of one size are stacked).',

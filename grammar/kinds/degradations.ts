@@ -44,3 +44,18 @@ export const DOWN: ParamSpec = {
   doc: 'Downscale to LR: s x s mean (what the FAIG code\'s cv2 INTER_LINEAR computes at x2) or Pillow\'s bicubic (as LAM).',
   default: 'mean',
 };
+
+/** How HR images become a statement's LR samples: the downscale and the crops cut from each image. */
+export const SAMPLE_PARAMS: Record<string, ParamSpec> = {
+  down: DOWN,
+  patch: {
+    type: { type: 'int', min: 0, max: 4096 },
+    doc: 'Cut each HR image into square crops of this many HR pixels (on a grid from the top-left); 0 uses whole images.',
+    default: 0,
+  },
+  patches: {
+    type: { type: 'int', min: 1, max: 10000 },
+    doc: 'At most this many crops per image (spread evenly over the grid), when patch= is set.',
+    default: 4,
+  },
+};

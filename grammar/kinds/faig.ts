@@ -4,7 +4,7 @@
 // runners are src/runtime/methods/faig/runner.ts.
 
 import type { Catalogue, CheckedLike, KindCheck, ParamSpec } from '../spec.js';
-import { DEGRADATION, DEGRADATIONS, DOWN } from './degradations.js';
+import { DEGRADATION, DEGRADATIONS, SAMPLE_PARAMS } from './degradations.js';
 
 const load = () => import('../../src/runtime/methods/faig/runner.js');
 
@@ -25,19 +25,7 @@ const HR_DATA: ParamSpec = {
   doc: 'HR images (the loss target and, for degradation calls, what is degraded and downscaled).',
   required: true,
 };
-const PATCH: Record<string, ParamSpec> = {
-  down: DOWN,
-  patch: {
-    type: { type: 'int', min: 0, max: 4096 },
-    doc: 'Cut each HR image into square crops of this many HR pixels (on a grid from the top-left); 0 uses whole images.',
-    default: 0,
-  },
-  patches: {
-    type: { type: 'int', min: 1, max: 10000 },
-    doc: 'At most this many crops per image (spread evenly over the grid), when patch= is set.',
-    default: 4,
-  },
-};
+const PATCH = SAMPLE_PARAMS;
 const BATCH: ParamSpec = {
   type: { type: 'int', min: 1, max: 1024 },
   doc: 'Inputs per network run (inputs of one LR size, each with its own weight gradients); graphs whose batch items mix run one at a time.',

@@ -8,6 +8,7 @@
 import jpeg from 'jpeg-js';
 import { cropImage, type Image } from './image.js';
 import { resizeBicubic } from './resize.js';
+import { mulberry32 } from '../stats/random.js';
 import type { ResolvedValue } from '../../compiler/plan.js';
 
 export interface Box {
@@ -105,14 +106,7 @@ function down(hr: Image, scale: number, how: 'mean' | 'bicubic'): Image {
 
 /** Deterministic standard normals (mulberry32 + Box-Muller), one stream per (seed, sample). */
 function normals(seed: number, stream: number, count: number): Float32Array {
-  let a = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35)) >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35));
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - next()));

@@ -11,7 +11,8 @@ import { readNpy, writeNpy } from '../../image/index.js';
 import type { DatasetValue } from '../../kernels/dataset.js';
 import type { TableData } from '../../kernels/table.js';
 import { numberParam, optionalNumber, wordParam } from '../../kernels/params.js';
-import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
+import type { NodeRunner, RunContext } from '../../runner.js';
+import { asList, datasets, depsOf, formatNumber, markdownTable, statementOf, writeJson } from '../run-context.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from '../../stats/cluster.js';
 import { embedPca, embedTsne, embedUmap } from './embed.js';
 import { extractFeatures, type Pool } from './features.js';
@@ -39,34 +40,6 @@ const POOLS = ['mean', 'max', 'none'] as const;
 const DOWNS = ['mean', 'bicubic'] as const;
 
 // --- dependencies -------------------------------------------------------------------------------
-
-/** Dependency results of a parameter, in order: role `key`, or `key[0]`, `key[1]`, ... */
-function depsOf(ctx: RunContext, key: string): { role: string; nodeId: string; result: NodeResult }[] {
-  return Object.entries(ctx.node.deps)
-    .filter(([role]) => role === key || role.startsWith(`${key}[`))
-    .sort(([a], [b]) => index(a) - index(b))
-    .map(([role, nodeId]) => ({ role, nodeId, result: ctx.deps[role] }));
-}
-const index = (role: string) => Number(/\[(\d+)\]$/.exec(role)?.[1] ?? -1);
-
-/** Statement name of a plan node. */
-function statementOf(ctx: RunContext, nodeId: string): string {
-  return ctx.plan.nodes.find((n) => n.id === nodeId)?.statement ?? nodeId;
-}
-
-/** The datasets among the dependencies, by statement name. */
-function datasets(ctx: RunContext): Map<string, DatasetValue> {
-  const out = new Map<string, DatasetValue>();
-  for (const [role, nodeId] of Object.entries(ctx.node.deps)) {
-    const v = ctx.deps[role]?.value as DatasetValue | undefined;
-    if (v && Array.isArray(v.files) && typeof v.dir === 'string') out.set(statementOf(ctx, nodeId), v);
-  }
-  return out;
-}
-
-function asList(v: ResolvedValue | undefined): ResolvedValue[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
 
 function modelOf(ctx: RunContext): LoadedModel {
   const m = ctx.deps.model?.value as LoadedModel | undefined;
@@ -124,23 +97,6 @@ function readSets(dir: string, base: string): FeatureSets {
       return { name: s.name, model: s.model, layer: s.layer, n: a.shape[0], dim: a.shape[1], data: a.data, labels };
     }),
   };
-}
-
-function writeJson(dir: string, file: string, value: unknown): string {
-  writeFileSync(path.join(dir, file), JSON.stringify(value, null, 1) + '\n');
-  return file;
-}
-
-function markdownTable(rows: (string | number)[][]): string {
-  const fmt = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : formatNumber(v)) : v);
-  const [head, ...body] = rows.map((r) => r.map(fmt));
-  return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
-}
-
-function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 0.001 || a >= 1e5) ? v.toExponential(3) : v.toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 }
 
 // --- features -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // random sets for the contrast; the paper's comparator that needs no gradients (filter change).
 
 import type { Graph } from '../../graph/ir.js';
+import { mulberry32 } from '../../stats/random.js';
 import { locate, type KernelIndex } from './kernels.js';
 
 /** Kernel indices by descending score, equal scores by lower index. */
@@ -19,14 +20,7 @@ export function shareCount(total: number, percent: number): number {
 
 /** A seeded permutation of 0..n-1 (Fisher-Yates over mulberry32). */
 export function seededPermutation(n: number, seed: number): Int32Array {
-  let a = (seed ^ 0x2545f491) >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed ^ 0x2545f491);
   const p = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));

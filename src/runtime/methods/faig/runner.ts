@@ -21,6 +21,7 @@ import { layerBarSpec, lineSpec } from '../../render/charts.js';
 import { writePlot } from '../../render/vega.js';
 import { sideBySide, type Rgb } from '../../render/index.js';
 import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
+import { asList, datasets, depsOf, markdownTable, runLabel, statementOf, writeJson } from '../run-context.js';
 import { attributeAll, type Attribution } from './attribution.js';
 import { matchPair, PairError, replaceKernels, type KernelIndex, type Pair } from './kernels.js';
 import { filterChange, perLayer, rankScores, seededPermutation, shareCount, topEntries } from './ranking.js';
@@ -39,27 +40,6 @@ const DOWNS = ['mean', 'bicubic'] as const;
 
 // --- dependencies -------------------------------------------------------------------------------
 
-/** Statement name of a plan node. */
-function statementOf(ctx: RunContext, nodeId: string | undefined): string {
-  return ctx.plan.nodes.find((n) => n.id === nodeId)?.statement ?? nodeId ?? '?';
-}
-
-/** A node as tables name it: its statement, and its run when the statement is a sweep (top/share=1pct). */
-function runLabel(ctx: RunContext, nodeId: string): string {
-  const n = ctx.plan.nodes.find((x) => x.id === nodeId);
-  if (!n) return nodeId;
-  return n.runId && n.runId !== 'default' ? `${n.statement}/${n.runId}` : n.statement ?? nodeId;
-}
-
-/** Dependency results of a parameter, in order: role `key`, or `key[0]`, `key[1]`, ... */
-function depsOf(ctx: RunContext, key: string): { role: string; nodeId: string; result: NodeResult }[] {
-  const at = (role: string) => Number(/\[(\d+)\]$/.exec(role)?.[1] ?? -1);
-  return Object.entries(ctx.node.deps)
-    .filter(([role]) => role === key || role.startsWith(`${key}[`))
-    .sort(([a], [b]) => at(a) - at(b))
-    .map(([role, nodeId]) => ({ role, nodeId, result: ctx.deps[role]! }));
-}
-
 function model(ctx: RunContext, key: string): { model: LoadedModel; name: string } {
   const m = ctx.deps[key]?.value as LoadedModel | undefined;
   if (!m?.graph) throw new Error(`${ctx.node.kind} '${ctx.node.statement}': ${key}= has no loaded model`);
@@ -72,17 +52,6 @@ function ranking(ctx: RunContext, key = 'filters'): Ranking {
   return r;
 }
 
-/** The datasets among the dependencies, by statement name. */
-function datasets(ctx: RunContext): Map<string, DatasetValue> {
-  const out = new Map<string, DatasetValue>();
-  for (const [role, nodeId] of Object.entries(ctx.node.deps)) {
-    const v = ctx.deps[role]?.value as DatasetValue | undefined;
-    if (v && Array.isArray(v.files) && typeof v.dir === 'string') out.set(statementOf(ctx, nodeId), v);
-  }
-  return out;
-}
-
-const asList = (v: ResolvedValue | undefined): ResolvedValue[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const degradationText = (d: Degradation) => (d.kind === 'call' ? d.text : d.name);
 
 /** Samples of the degradations from the node's HR data (`dataKey`), with each sample's HR image. */
@@ -110,11 +79,6 @@ function samplesFor(ctx: RunContext, degradations: ResolvedValue[], scale: numbe
     }
   });
   return { samples, degradations: ds };
-}
-
-function writeJson(dir: string, file: string, value: unknown): string {
-  writeFileSync(path.join(dir, file), JSON.stringify(value, null, 1) + '\n');
-  return file;
 }
 
 function pairOf(ctx: RunContext, baselineKey: string, targetKey: string): { baseline: LoadedModel; target: LoadedModel; pair: Pair; names: { baseline: string; target: string } } {
@@ -364,11 +328,6 @@ interface EvalRow {
 
 const fmt = (v: number | undefined) => (v === undefined ? '' : !Number.isFinite(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4));
 
-function markdown(rows: (string | number)[][]): string {
-  const [head, ...body] = rows;
-  return [`| ${head!.join(' | ')} |`, `| ${head!.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
-}
-
 export const evaluateRunner: NodeRunner = {
   kind: 'evaluate',
   cache: true,
@@ -421,7 +380,7 @@ export const evaluateRunner: NodeRunner = {
     });
     const note = `\nPSNR and SSIM (dB; 0..1) against the HR images, ${border} pixels cut from each side, mean over ${samples.images.length / ds.length} inputs.` +
       (reference ? ` Gradient metric (the FAIG authors', x1000, lower is closer) against ${reference.name}'s output.` : '') + '\n';
-    writeFileSync(path.join(ctx.runDir, 'table.md'), markdown([head, ...body]) + note);
+    writeFileSync(path.join(ctx.runDir, 'table.md'), markdownTable([head, ...body]) + note);
     const files = ['table.md', writeJson(ctx.runDir, 'evaluate.json', { border, reference: reference?.name ?? null, rows })];
     // PSNR per model and degradation: the masking table as a picture.
     const plot = await writePlot(ctx.runDir, 'figure-psnr', layerBarSpec(rows.map((r) => ({ model: r.model, degradation: r.degradation, psnr: r.psnr })), { layer: 'model', value: 'psnr', group: 'degradation', valueTitle: 'PSNR (dB)', layerTitle: 'model', title: `${ctx.node.statement ?? 'evaluate'}: PSNR per model and degradation` }));
@@ -558,8 +517,8 @@ export const classifyRunner: NodeRunner = {
     });
     const accuracy = perClass.reduce((a, c) => a + c.accuracy * c.inputs, 0) / results.length;
     const head = ['input', 'true degradation', ...classes.map((c) => `OS ${c.name} (>= ${thresholds[classes.indexOf(c)]})`), 'predicted'];
-    const md = markdown([head, ...results.map((r) => [r.input, r.truth, ...classes.map((c) => fmt(r.overlap[c.name])), r.predicted.join(', ') || 'none'])]) +
-      '\n' + markdown([['true degradation', 'inputs', 'accuracy'], ...perClass.map((c) => [c.truth, c.inputs, fmt(c.accuracy)])]) +
+    const md = markdownTable([head, ...results.map((r) => [r.input, r.truth, ...classes.map((c) => fmt(r.overlap[c.name])), r.predicted.join(', ') || 'none'])]) +
+      '\n' + markdownTable([['true degradation', 'inputs', 'accuracy'], ...perClass.map((c) => [c.truth, c.inputs, fmt(c.accuracy)])]) +
       `\nOS(x, D) = |top(D) & top(x)| / |top(x)|, top = the ${percent}% best kernels (${count}); per-image FAIG of ${steps} steps, loss against ${selfTarget ? "the target's own output" : 'the HR image'}.\n`;
     writeFileSync(path.join(ctx.runDir, 'table.md'), md);
     const files = ['table.md', writeJson(ctx.runDir, 'classify.json', { share: `${percent}%`, count, thresholds: Object.fromEntries(classes.map((c, j) => [c.name, thresholds[j]])), loss: selfTarget ? 'self' : 'hr', inputs: results, perClass, accuracy })];
