@@ -29,13 +29,14 @@ const measured: Record<string, unknown> = {};
 
 /**
  * LAM at batch 'auto' (at most 3 per run) and at batch 1 on a 5-step path: 6 points, so auto
- * runs 3 points one by one, checks batch 3 on them and runs the other 3 together.
+ * runs 3 points one by one, checks batch 3 on them and runs the other 3 together (where the
+ * graph allows batching at all).
  */
-async function autoAgainstOne(name: string, model: LoadedModel, lr: Image, window: Window): Promise<LamResult> {
+async function autoAgainstOne(name: string, model: LoadedModel, lr: Image, window: Window, steps = 5): Promise<LamResult> {
   const warnings: string[] = [];
   const factory = windowPrograms(model, { kind: 'window', detector: 'gradient', reduce: 'sum' }, { device: 'cpu' });
   const opts: LamOptions = {
-    window, path: { kind: 'progressive-blur', steps: 5, sigma: 1.2, kernel: 9 }, detector: 'gradient', batch: 'auto', maxBatch: 3,
+    window, path: { kind: 'progressive-blur', steps, sigma: 1.2, kernel: 9 }, detector: 'gradient', batch: 'auto', maxBatch: 3,
     warn: (m) => warnings.push(m),
   };
   // Side by side, so the two batch-1 programs share one ONNX Runtime session (sessions are
@@ -75,4 +76,38 @@ describe('batch=auto equals batch=1', () => {
     }
     console.log('batch=auto against batch=1:', JSON.stringify(measured));
   });
+
+  it('on the transformers (SwinIR, HAT): auto proves it must not batch and runs batch 1', async () => {
+    for (const [m, window] of [['swinir_coffee', { x: 120, y: 100, w: 16, h: 16 }], ['hat_astronaut', { x: 96, y: 120, w: 16, h: 16 }]] as const) {
+      const model = await loadModel({ file: path.join(lamDir, m, 'model.onnx') });
+      const lr = readImage(path.join(lamDir, m, 'lr.png'));
+      const r = await autoAgainstOne(m, model, lr, window, 2);
+      expect(r.batch, m).toBe(1);
+      expect(r.batchCheck, m).toBeUndefined();
+      expect(r.batchReason, m).toMatch(/^a run of 3 path points would mix them: /);
+    }
+  });
+
+  it('SwinIR with the proof bypassed: the check of the first batched run catches the mixing, and the path runs one by one', async () => {
+    const model = await loadModel({ file: path.join(lamDir, 'swinir_coffee', 'model.onnx') });
+    const lr = readImage(path.join(lamDir, 'swinir_coffee', 'lr.png'));
+    const proved = windowPrograms(model, { kind: 'window', detector: 'gradient', reduce: 'sum' }, { device: 'cpu' });
+    const unproved: typeof proved = (shape, crop) => proved(shape, crop); // no batchProblem
+    const warnings: string[] = [];
+    const opts: LamOptions = {
+      window: { x: 120, y: 100, w: 16, h: 16 }, path: { kind: 'progressive-blur', steps: 2, sigma: 1.2, kernel: 9 }, detector: 'gradient', batch: 2,
+      warn: (w) => warnings.push(w),
+    };
+    const [forced, one] = await Promise.all([computeLam(unproved, lr, 4, opts), computeLam(proved, lr, 4, { ...opts, batch: 1 })]);
+    // batch 2 on SwinIR's export: the items' windows land in each other's channels
+    expect(forced.batchCheck!.agreed).toBe(false);
+    expect(forced.batchCheck!.gradient).toBeGreaterThan(0.1);
+    expect(forced.batch).toBe(1);
+    expect(forced.batchReason).toBe('batch 2 did not reproduce runs of one on path points 0..1');
+    expect(warnings).toEqual([expect.stringMatching(/^batch 2 did not reproduce runs of one on path points 0\.\.1 \(gradient .* of its peak apart.*running the path steps one at a time$/)]);
+    expect(Array.from(forced.attribution)).toEqual(Array.from(one.attribution));
+    measured['swinir_forced_batch_2'] = forced.batchCheck;
+    console.log('SwinIR, batch=auto against batch=1 and the forced batch 2:', JSON.stringify(measured));
+  });
 });
+
