@@ -13,12 +13,11 @@ import { attributeAll, type Attribution } from '../../../src/runtime/methods/fai
 import { matchPair, type Pair } from '../../../src/runtime/methods/faig/kernels.js';
 import { rankScores, shareCount } from '../../../src/runtime/methods/faig/ranking.js';
 import { fixture } from '../../helpers/paths.js';
+import { maxAbs, maxAbsDiff } from '../../helpers/tensors.js';
 
 const dir = fixture('faig', 'small_3img_20steps');
 const json = (f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
 const npy = (f: string) => readNpy(path.join(dir, f));
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 const names = (json('case.json') as { images: { name: string }[] }).images.map((i) => i.name);
 const steps = json('case.json').steps as number;
@@ -59,7 +58,7 @@ describe('FAIG reference case (MSRResNet x2 pair, 3 images, 20 steps)', () => {
         const k = pair.index.total;
         names.forEach((_, i) => {
           const theirs = ref.data.subarray(i * k, (i + 1) * k);
-          expect(maxDiff(S(run, side, i), theirs)).toBeLessThan(1e-4 * maxAbs(theirs));
+          expect(maxAbsDiff(S(run, side, i), theirs)).toBeLessThan(1e-4 * maxAbs(theirs));
         });
       }
     }
@@ -75,9 +74,9 @@ describe('FAIG reference case (MSRResNet x2 pair, 3 images, 20 steps)', () => {
     });
     const ref = npy('scores_blur.npy').data;
     const ref64 = npy('scores_blur_f64.npy').data;
-    expect(maxDiff(contrast, ref)).toBeLessThan(1e-4 * maxAbs(ref));
+    expect(maxAbsDiff(contrast, ref)).toBeLessThan(1e-4 * maxAbs(ref));
     // Against the float64 computation too: float32 noise is well below the tolerance.
-    expect(maxDiff(contrast, ref64)).toBeLessThan(1e-4 * maxAbs(ref64));
+    expect(maxAbsDiff(contrast, ref64)).toBeLessThan(1e-4 * maxAbs(ref64));
 
     const top = shareCount(k, 1);
     expect(top).toBe(135);

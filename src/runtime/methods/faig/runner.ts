@@ -13,6 +13,7 @@ import { createSession } from '../../engine/index.js';
 import type { Image } from '../../image/image.js';
 import { readNpy, readNpyInt32, writeNpy, writePng } from '../../image/index.js';
 import type { DatasetValue } from '../../kernels/dataset.js';
+import type { TableData } from '../../kernels/table.js';
 import { numberParam, wordParam } from '../../kernels/params.js';
 import { gradientMetric, psnrBorder, ssim } from '../../metrics/quality.js';
 import { encodeModel } from '../../onnx/index.js';
@@ -328,6 +329,12 @@ interface EvalRow {
 
 const fmt = (v: number | undefined) => (v === undefined ? '' : !Number.isFinite(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4));
 
+/** table.json, what a report shows of a table-producing run (the table kernel's TableData). */
+function tableJson(ctx: RunContext, head: string[], body: (string | number)[][]): string {
+  const table: TableData = { title: `${ctx.node.kind} ${ctx.node.statement ?? ''}`.trim(), columns: head, rows: body.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? null]))) };
+  return writeJson(ctx.runDir, 'table.json', table);
+}
+
 export const evaluateRunner: NodeRunner = {
   kind: 'evaluate',
   cache: true,
@@ -381,7 +388,7 @@ export const evaluateRunner: NodeRunner = {
     const note = `\nPSNR and SSIM (dB; 0..1) against the HR images, ${border} pixels cut from each side, mean over ${samples.images.length / ds.length} inputs.` +
       (reference ? ` Gradient metric (the FAIG authors', x1000, lower is closer) against ${reference.name}'s output.` : '') + '\n';
     writeFileSync(path.join(ctx.runDir, 'table.md'), markdownTable([head, ...body]) + note);
-    const files = ['table.md', writeJson(ctx.runDir, 'evaluate.json', { border, reference: reference?.name ?? null, rows })];
+    const files = ['table.md', writeJson(ctx.runDir, 'evaluate.json', { border, reference: reference?.name ?? null, rows }), tableJson(ctx, head, body)];
     // PSNR per model and degradation: the masking table as a picture.
     const plot = await writePlot(ctx.runDir, 'figure-psnr', layerBarSpec(rows.map((r) => ({ model: r.model, degradation: r.degradation, psnr: r.psnr })), { layer: 'model', value: 'psnr', group: 'degradation', valueTitle: 'PSNR (dB)', layerTitle: 'model', title: `${ctx.node.statement ?? 'evaluate'}: PSNR per model and degradation` }));
     return {
@@ -521,7 +528,7 @@ export const classifyRunner: NodeRunner = {
       '\n' + markdownTable([['true degradation', 'inputs', 'accuracy'], ...perClass.map((c) => [c.truth, c.inputs, fmt(c.accuracy)])]) +
       `\nOS(x, D) = |top(D) & top(x)| / |top(x)|, top = the ${percent}% best kernels (${count}); per-image FAIG of ${steps} steps, loss against ${selfTarget ? "the target's own output" : 'the HR image'}.\n`;
     writeFileSync(path.join(ctx.runDir, 'table.md'), md);
-    const files = ['table.md', writeJson(ctx.runDir, 'classify.json', { share: `${percent}%`, count, thresholds: Object.fromEntries(classes.map((c, j) => [c.name, thresholds[j]])), loss: selfTarget ? 'self' : 'hr', inputs: results, perClass, accuracy })];
+    const files = ['table.md', tableJson(ctx, ['true degradation', 'inputs', 'accuracy'], perClass.map((c) => [c.truth, c.inputs, c.accuracy])), writeJson(ctx.runDir, 'classify.json', { share: `${percent}%`, count, thresholds: Object.fromEntries(classes.map((c, j) => [c.name, thresholds[j]])), loss: selfTarget ? 'self' : 'hr', inputs: results, perClass, accuracy })];
     writeNpy(path.join(ctx.runDir, 'single.npy'), single, [samples.images.length, k]);
     files.push('single.npy');
     return { summary: { accuracy, inputs: results.length, seconds: (performance.now() - started) / 1000 }, files };
