@@ -9,6 +9,7 @@ import jpeg from 'jpeg-js';
 import { cropImage, type Image } from './image.js';
 import { resizeBicubic } from './resize.js';
 import { mulberry32 } from '../stats/random.js';
+import { filter2d } from './filter.js';
 import type { ResolvedValue } from '../../compiler/plan.js';
 
 export interface Box {
@@ -34,34 +35,10 @@ export function gaussianKernel(sigma: number, size: number): Float64Array {
   return k;
 }
 
-/** Mirror index without repeating the edge (reflect-101). */
-function reflect(i: number, n: number): number {
-  if (n === 1) return 0;
-  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
-  return i;
-}
-
 /** The whole image blurred (per channel correlation, reflect-101), float32. */
 export function blurImage(img: Image, sigma: number, size: number): Image {
-  const k = gaussianKernel(sigma, size);
-  const r = (size - 1) / 2;
-  const { width: w, height: h } = img;
-  const out = new Float32Array(img.data.length);
-  for (let c = 0; c < 3; c++) {
-    const plane = img.data.subarray(c * w * h, (c + 1) * w * h);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        let s = 0;
-        for (let dy = -r; dy <= r; dy++) {
-          const row = reflect(y + dy, h) * w;
-          const krow = (dy + r) * size + r;
-          for (let dx = -r; dx <= r; dx++) s += k[krow + dx] * plane[row + reflect(x + dx, w)];
-        }
-        out[c * w * h + y * w + x] = s;
-      }
-    }
-  }
-  return { width: w, height: h, data: out };
+  const data = Float32Array.from(filter2d(img.data, 3, img.height, img.width, gaussianKernel(sigma, size), size));
+  return { width: img.width, height: img.height, data };
 }
 
 function roundHalfEven(v: number): number {
