@@ -87,7 +87,7 @@ export const LAM_KINDS: Catalogue = {
       },
       batch: {
         type: { type: 'union', of: [{ type: 'enum', values: ['auto'] }, { type: 'int', min: 1, max: 1024 }] },
-        doc: 'Path steps per model run; auto times batch 1 against the largest batch that fits the device memory on the first steps and keeps the faster (the probe timings go to the run record).',
+        doc: 'Path steps per model run; auto times batch 1 against the largest batch that fits the device memory on the first steps and keeps the faster (the probe timings go to the run record). A batch above 1 runs only where the graph provably keeps path steps apart, and after its first run matched runs of one on the same steps; otherwise steps run one at a time and di.json says why (batch_reason).',
         default: 'auto',
       },
     },
