@@ -14,9 +14,10 @@ import type { LrPair } from '../../kernels/derive-lr.js';
 import { psnr } from '../../metrics/index.js';
 import { specialiseModel } from '../../models/index.js';
 import { blend, clonePicture, outline, seismic, sideBySide, upscaleNearest, type Rgb } from '../../render/index.js';
-import { checkWindow, computeLam, CropMismatch, type CropPlan, type LamResult, type Window } from './compute.js';
+import { BATCH_CHECK_TOLERANCE, checkWindow, computeLam, CropMismatch, type CropPlan, type LamResult, type StepOutputs, type Window } from './compute.js';
 import type { PathKind } from './path.js';
-import { type LamPlan, planLam } from './plan.js';
+import { type LamPlan, planCost, planLam, sharedPlan } from './plan.js';
+import { seedFactories, sharedForward, sharedProgram, windowSiblings, type SharedProgram } from './shared.js';
 import { forwardPrograms, maxBatchFor, windowPrograms } from './program.js';
 
 export interface LamParams {
@@ -149,9 +150,118 @@ export async function runLam(
   return { result, params, seconds, psnr: value, plan };
 }
 
+/** Raised when the shared run of several windows does not reproduce each window's own gradient graph. */
+class SharedMismatch extends Error {
+  override name = 'SharedMismatch';
+}
+
+/** max |a - b| / max |b|. */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let peak = 0;
+  let diff = 0;
+  for (let i = 0; i < b.length; i++) {
+    peak = Math.max(peak, Math.abs(b[i]!));
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+  }
+  return peak > 0 ? diff / peak : diff;
+}
+
+/**
+ * LAM of several windows of one image, model and path (`list`: parameters equal but for the
+ * window) with shared forward passes (shared.ts), when that computes fewer FLOPs than each
+ * window's own plan by 10%; undefined when it does not pay or cannot run (the caller runs them
+ * one by one). The first shared run is checked against each window's own gradient graph.
+ */
+export async function runLamShared(
+  model: LoadedModel,
+  images: { hr?: Image; lr: Image },
+  list: LamParams[],
+  ctx: Pick<RunContext, 'device' | 'progress' | 'warn' | 'signal'> & { threads?: number; warnFor?: (i: number) => (m: string) => void },
+): Promise<LamRun[] | undefined> {
+  const started = performance.now();
+  const { lr } = images;
+  const s = model.info.scale;
+  const first = list[0]!;
+  if (list.length < 2 || first.reduce !== 'sum' || first.crop === 'off' || model.info.inputChannels !== 3) return undefined;
+  for (const p of list) checkWindow(p.window, lr.width * s, lr.height * s);
+  checkOutputSize(model, lr.width, lr.height);
+  const own = list.map((p) => planLam(model, lr, p));
+  const shared = sharedPlan(model, lr, list.map((p) => p.window), first.detector);
+  if (!shared) return undefined;
+  const steps = first.steps;
+  const separate = own.reduce((a, p) => a + planCost(p, steps), 0);
+  const together = (steps + 1) * shared.perPoint + own[0]!.flops.forward;
+  if (!(together < 0.9 * separate)) return undefined;
+  const box = shared.box;
+  // The seeds are batch elements of the backward: the graph's batch axis must be proved
+  // independent (engine/batch-axis.ts), and W of them must fit in memory.
+  const device = await resolveDevice(ctx.device, ctx.warn);
+  const options = { device, threads: ctx.threads, onWarning: ctx.warn, image: lr };
+  const ordinary = windowPrograms(model, { kind: 'window', detector: first.detector, reduce: 'sum' }, options);
+  if (ordinary.batchProblem?.([list.length, 3, box.h, box.w]) !== undefined) return undefined;
+  if (list.length > maxBatchFor(model, [3, box.h, box.w])) return undefined;
+  const windows = list.map((p) => p.window);
+  // The first shared run against each window's own gradient graph on the same box and point.
+  const verify = async (sp: SharedProgram, input: Float32Array, r: StepOutputs): Promise<void> => {
+    const p = await ordinary([1, 3, box.h, box.w], box);
+    try {
+      const n = box.w * box.h * 3;
+      const m = box.output!.w * box.output!.h;
+      for (let b = 0; b < windows.length; b++) {
+        const o = await p.run(input, sp.masks.subarray(b * m, (b + 1) * m));
+        const g = relDiff(r.grad.subarray(b * n, (b + 1) * n), o.grad);
+        const d = relDiff([r.objective[b]!], [o.objective[0]!]);
+        if (!(g <= BATCH_CHECK_TOLERANCE && d <= BATCH_CHECK_TOLERANCE)) {
+          throw new SharedMismatch(`the shared run of ${windows.length} windows did not reproduce window ${JSON.stringify(windows[b])}'s own gradient (${g.toExponential(2)} of its peak apart, detector ${d.toExponential(2)})`);
+        }
+      }
+    } finally {
+      await p.release();
+    }
+  };
+  const factories = seedFactories(windows.length, () => sharedProgram(model, first.detector, windows, box, options), box, verify);
+  const forward = sharedForward(forwardPrograms(model, { device, threads: ctx.threads, onWarning: ctx.warn }), windows.length);
+  const settled = await Promise.allSettled(
+    list.map((p, i) =>
+      computeLam(factories[i]!, lr, s, {
+        window: p.window,
+        path: { kind: p.path, steps: p.steps, sigma: p.sigma, kernel: p.kernel },
+        detector: p.detector,
+        batch: 1,
+        crop: box,
+        forward,
+        progress: i === 0 ? ctx.progress : undefined,
+        warn: ctx.warnFor?.(i) ?? ctx.warn,
+        signal: ctx.signal,
+      }),
+    ),
+  );
+  const failed = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (failed) {
+    // Any failure of the shared graph (one that bakes the batch into a shape fails in ONNX
+    // Runtime) leaves each window to its own plan; only a stop request ends the node.
+    ctx.signal?.throwIfAborted();
+    const why = failed.reason instanceof SharedMismatch ? failed.reason.message : `the shared run of ${list.length} windows failed: ${(failed.reason as Error).message}`;
+    ctx.warn(`${why}; running the windows one by one`);
+    return undefined;
+  }
+  const seconds = (performance.now() - started) / 1000 / list.length;
+  return settled.map((r, i) => {
+    const result = (r as PromiseFulfilledResult<LamResult>).value;
+    const others = [windows[i]!, ...windows.filter((_, j) => j !== i)];
+    const plan: LamPlan = { ...own[i]!, plan: 'shared', shared: others, flops: { ...own[i]!.flops, shared: shared.perPoint } };
+    plan.cone = box;
+    const hr = images.hr;
+    const value = hr && hr.width === result.srWidth && hr.height === result.srHeight ? psnr(result.sr, hr.data) : null;
+    return { result, params: list[i]!, seconds, psnr: value, plan };
+  });
+}
+
 /** FLOPs the run computed: its path runs (K + 1 points, a last batch padded), plus the whole image's forward for a cone. */
 export function computedFlops(lam: LamRun): number {
   const { plan, result } = lam;
+  // Its share of the shared runs, plus that of the first run's check (each window's own graph once).
+  if (plan.plan === 'shared') return planCost(plan, result.steps + 1);
   // The first batched run repeats points batch 1 ran, to check them.
   const runs = Math.ceil((result.steps + 1) / result.batch) * result.batch + (result.batchCheck?.batch ?? 0);
   if (plan.plan === 'cone' && plan.flops.cone !== null) return runs * plan.flops.cone + plan.flops.forward;
@@ -178,6 +288,37 @@ export function lamPictures(run: LamRun, images: { hr?: Image; lr: Image }, scal
   return { map, blend: blended, sr, figure };
 }
 
+/** Results of sibling windows computed with an earlier node's shared runs, by node key, with their warnings. */
+const stash = new Map<string, { run: LamRun; warnings: string[] }>();
+
+/**
+ * This node's LAM: computed already with a sibling window's (see runLamShared), or together with
+ * the siblings still to run where that pays, or on its own.
+ */
+async function sharedOrOwn(ctx: RunContext, model: LoadedModel, images: LrPair, params: LamParams): Promise<LamRun> {
+  const key = `${ctx.plan.studyFile}|${ctx.node.id}|${ctx.node.key}`;
+  const done = stash.get(key);
+  if (done) {
+    stash.delete(key);
+    for (const m of done.warnings) ctx.warn(m);
+    ctx.progress(done.run.result.steps, done.run.result.steps, 'LAM steps (shared with another window)');
+    return done.run;
+  }
+  const siblings = windowSiblings(ctx).slice(0, 7);
+  if (siblings.length > 0) {
+    const warnings = siblings.map(() => [] as string[]);
+    const runs = await runLamShared(model, images, [params, ...siblings.map(lamParams)], {
+      ...ctx,
+      warnFor: (i) => (i === 0 ? ctx.warn : (m) => warnings[i - 1]!.push(m)),
+    });
+    if (runs) {
+      siblings.forEach((n, i) => stash.set(`${ctx.plan.studyFile}|${n.id}|${n.key}`, { run: runs[i + 1]!, warnings: warnings[i]! }));
+      return runs[0]!;
+    }
+  }
+  return runLam(model, images, params, ctx);
+}
+
 export const lamKernel: NodeRunner = {
   kind: 'lam',
   cache: true,
@@ -188,7 +329,7 @@ export const lamKernel: NodeRunner = {
     if (!model) throw new Error(`lam node '${node.id}' has no loaded model (dependency 'model')`);
     if (!images?.lr) throw new Error(`lam node '${node.id}' has no LR image (dependency 'image')`);
     const params = lamParams(node);
-    const lam = await runLam(model, images, params, ctx);
+    const lam = await sharedOrOwn(ctx, model, images, params);
     const { result } = lam;
     const s = model.info.scale;
     const H = images.lr.height;
@@ -233,6 +374,8 @@ export const lamKernel: NodeRunner = {
       // The plan that ran: 'cone' computes only what the window depends on (exact, checked at
       // x_K against the whole image); FLOPs of one forward + input-gradient run of each plan.
       plan: lam.plan.plan,
+      // plan 'shared': the windows whose runs this one shared (its own first)
+      shared_windows: lam.plan.shared ?? null,
       crop: result.crop ? { x: result.crop.x, y: result.crop.y, w: result.crop.w, h: result.crop.h, output: result.crop.output, checked_max_diff: result.crop.checkedMaxDiff } : null,
       flops: { ...lam.plan.flops, computed: computedFlops(lam) },
     };

@@ -6,6 +6,7 @@ import type { LoadedModel } from '../../api.js';
 import { buildGradientGraph } from '../../autodiff/index.js';
 import type { Graph } from '../../graph/ir.js';
 import { countFlops, specialiseModel } from '../../models/index.js';
+import { specialise } from '../../onnx/specialise.js';
 import { type Cone, coneGraph } from '../../models/cone.js';
 import type { CropPlan, Window } from './compute.js';
 
@@ -17,10 +18,15 @@ export interface PlanFlops {
   cone: number | null;
   /** The whole image's forward pass alone (the cone plan's SR picture). */
   forward: number;
+  /** Plan 'shared': one run for all its windows (forward once, a backward per window). */
+  shared?: number;
 }
 
 export interface LamPlan {
-  plan: 'cone' | 'whole';
+  /** 'shared': with the other windows of `shared` in one run per path point (shared.ts). */
+  plan: 'cone' | 'whole' | 'shared';
+  /** Plan 'shared': the windows that ran together, this one first. */
+  shared?: Window[];
   /** The cone's LR box and the HR box it computes (whichever plan was chosen). */
   cone?: CropPlan;
   flops: PlanFlops;
@@ -122,4 +128,42 @@ export function planLam(
   const runs = p.steps + 1;
   if (runs * flops.cone + forward < 0.95 * runs * whole) return { plan: 'cone', cone: box, flops };
   return { plan: 'whole', cone: box, flops, reason: `the cone computes ${((100 * flops.cone) / whole).toFixed(0)}% of the whole image per step` };
+}
+
+/** What a plan costs for the whole path: its runs (K + 1 points) and the cone's whole-image forward. */
+export function planCost(p: LamPlan, steps: number): number {
+  const f = p.flops;
+  if (p.plan === 'shared') return ((steps + 1) * f.shared! + f.forward) / p.shared!.length;
+  if (p.plan === 'cone') return (steps + 1) * f.cone! + f.forward;
+  return (steps + 1) * f.whole;
+}
+
+/**
+ * The shared plan of several windows (same image, model, path): the cone of their joint output
+ * box, its FLOPs per path point for all of them (one forward, one backward per window), and the
+ * whole path's; undefined where the cone cannot be built.
+ */
+export function sharedPlan(
+  model: LoadedModel,
+  lr: { width: number; height: number },
+  windows: Window[],
+  detector: 'gradient' | 'intensity',
+): { box: CropPlan; perPoint: number } | undefined {
+  const s = model.info.scale;
+  const c = model.info.inputChannels;
+  const outs = windows.map((w) => outputBoxFor(w, detector, lr.width * s, lr.height * s));
+  const x0 = Math.min(...outs.map((o) => o.x));
+  const y0 = Math.min(...outs.map((o) => o.y));
+  const out: Window = { x: x0, y: y0, w: Math.max(...outs.map((o) => o.x + o.w)) - x0, h: Math.max(...outs.map((o) => o.y + o.h)) - y0 };
+  let cone: Cone;
+  try {
+    cone = coneFor(model, 1, lr.width, lr.height, out);
+  } catch {
+    return undefined;
+  }
+  const b = cone.input;
+  const box: CropPlan = { x: b.x0, y: b.y0, w: b.x1 - b.x0, h: b.y1 - b.y0, output: out };
+  const forward = countFlops(specialise(cone.graph, {})).total;
+  const grad = gradFlops(cone.graph, [1, c, box.h, box.w], detector, 'sum');
+  return { box, perPoint: forward + windows.length * (grad - forward) };
 }
