@@ -1,21 +1,13 @@
 // Seeded random numbers and small tensors for tests: one generator, so every test's data comes
 // from a seed and a failure reproduces, and the builders and comparisons many tests need.
 import type { TensorData } from '../../src/runtime/graph/ir.js';
+import { mulberry32 } from '../../src/runtime/stats/random.js';
 
 /** A source of uniform numbers in [0, 1). */
 export type Rng = () => number;
 
-/** mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the generator lvi itself draws with (src/runtime/stats/random.ts). */
+export const rng = (seed: number): Rng => mulberry32(seed);
 
 /** A standard normal number (Box-Muller). */
 export function gauss(r: Rng): number {

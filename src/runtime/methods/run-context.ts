@@ -5,7 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedValue } from '../../compiler/plan.js';
+import { buildSamples, toDegradation, type Degradation, type Samples } from '../data/samples.js';
 import type { DatasetValue } from '../kernels/dataset.js';
+import { numberParam, wordParam } from '../kernels/params.js';
 import type { NodeResult, RunContext } from '../runner.js';
 
 const roleIndex = (role: string) => Number(/\[(\d+)\]$/.exec(role)?.[1] ?? -1);
@@ -63,4 +65,24 @@ export function markdownTable(rows: (string | number)[][]): string {
   const fmt = (v: string | number) => (typeof v === 'number' ? formatNumber(v) : v);
   const [head, ...body] = rows.map((r) => r.map(fmt));
   return [`| ${head!.join(' | ')} |`, `| ${head!.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
+}
+
+/**
+ * The samples of the given degradations from the node's data= (or `dataKey`), down=, patch= and
+ * patches=, with the study's seed; `withHr` keeps each sample's HR image.
+ */
+export function samplesFor(ctx: RunContext, degradations: ResolvedValue[], scale: number, o: { dataKey?: string; withHr?: boolean } = {}): { samples: Samples; degradations: Degradation[] } {
+  const sets = datasets(ctx);
+  const ds = degradations.map((d) => toDegradation(d, (ref) => sets.get(ref)));
+  const samples = buildSamples(ds, {
+    data: ctx.deps[o.dataKey ?? 'data']?.value as DatasetValue | undefined,
+    scale,
+    down: wordParam(ctx.node, 'down', ['mean', 'bicubic'] as const),
+    patch: numberParam(ctx.node, 'patch'),
+    patches: numberParam(ctx.node, 'patches'),
+    seed: ctx.plan.study.seed,
+    studyDir: ctx.plan.studyDir,
+    ...(o.withHr ? { withHr: true } : {}),
+  });
+  return { samples, degradations: ds };
 }

@@ -8,15 +8,14 @@ import type { ResolvedValue } from '../../../compiler/plan.js';
 import type { LoadedModel } from '../../api.js';
 import { resolveDevice } from '../../engine/device.js';
 import { readNpy, writeNpy } from '../../image/index.js';
-import type { DatasetValue } from '../../kernels/dataset.js';
 import type { TableData } from '../../kernels/table.js';
 import { numberParam, optionalNumber, wordParam } from '../../kernels/params.js';
 import type { NodeRunner, RunContext } from '../../runner.js';
-import { asList, datasets, depsOf, formatNumber, markdownTable, statementOf, writeJson } from '../run-context.js';
+import { asList, datasets, depsOf, formatNumber, markdownTable, samplesFor, statementOf, writeJson } from '../run-context.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from '../../stats/cluster.js';
 import { embedPca, embedTsne, embedUmap } from './embed.js';
 import { extractFeatures, type Pool } from './features.js';
-import { buildSamples, toDegradation, type Degradation, type SampleLabel, type Samples } from '../../data/samples.js';
+import { toDegradation, type Degradation, type SampleLabel, type Samples } from '../../data/samples.js';
 import { renderPlot, scatterSpec, srgaSpec, type CurvePoint, type ScatterPoint } from './plots.js';
 import { fitSet, srga, type GgdFit } from './srga.js';
 
@@ -37,7 +36,6 @@ export interface FeatureSets {
 }
 
 const POOLS = ['mean', 'max', 'none'] as const;
-const DOWNS = ['mean', 'bicubic'] as const;
 
 // --- dependencies -------------------------------------------------------------------------------
 
@@ -52,21 +50,7 @@ function label(ctx: RunContext): string {
   return ctx.node.runId === 'default' ? st : `${st}/${ctx.node.runId}`;
 }
 
-/** Samples of the given degradations, from the node's data=, down=, patch=, patches=. */
-function samplesFor(ctx: RunContext, degradations: ResolvedValue[], scale: number): Samples {
-  const sets = datasets(ctx);
-  const data = ctx.deps.data?.value as DatasetValue | undefined;
-  const ds = degradations.map((d) => toDegradation(d, (ref) => sets.get(ref)));
-  return buildSamples(ds, {
-    data,
-    scale,
-    down: wordParam(ctx.node, 'down', DOWNS),
-    patch: numberParam(ctx.node, 'patch'),
-    patches: numberParam(ctx.node, 'patches'),
-    seed: ctx.plan.study.seed,
-    studyDir: ctx.plan.studyDir,
-  });
-}
+const samplesOf = (ctx: RunContext, degradations: ResolvedValue[], scale: number): Samples => samplesFor(ctx, degradations, scale).samples;
 
 const degradationText = (d: Degradation) => (d.kind === 'call' ? d.text : d.name);
 
@@ -109,7 +93,7 @@ export const featuresRunner: NodeRunner = {
     const model = modelOf(ctx);
     const layers = asList(ctx.node.params.layer).map(String);
     const pool = wordParam(ctx.node, 'pool', POOLS) as Pool;
-    const samples = samplesFor(ctx, asList(ctx.node.params.degradations), model.info.scale);
+    const samples = samplesOf(ctx, asList(ctx.node.params.degradations), model.info.scale);
     const device = await resolveDevice(ctx.device, ctx.warn);
     const feats = await extractFeatures(model, samples.images, {
       layers,
@@ -299,7 +283,7 @@ export const srgaRunner: NodeRunner = {
     const fits: GgdFit[] = [];
     for (let i = 0; i < all.length; i++) {
       ctx.progress(i, all.length, 'sets');
-      const samples = samplesFor(ctx, [all[i]], model.info.scale);
+      const samples = samplesOf(ctx, [all[i]], model.info.scale);
       const [f] = await extractFeatures(model, samples.images, { layers: [layer], pool: 'none', device, batch: numberParam(ctx.node, 'batch') });
       fits.push(fitSet(f.data, samples.images.length, f.dim, components));
     }

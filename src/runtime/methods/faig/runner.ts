@@ -22,7 +22,7 @@ import { layerBarSpec, lineSpec } from '../../render/charts.js';
 import { writePlot } from '../../render/vega.js';
 import { sideBySide, type Rgb } from '../../render/index.js';
 import type { NodeResult, NodeRunner, RunContext } from '../../runner.js';
-import { asList, datasets, depsOf, markdownTable, runLabel, statementOf, writeJson } from '../run-context.js';
+import { asList, datasets, depsOf, markdownTable, runLabel, samplesFor as sharedSamples, statementOf, writeJson } from '../run-context.js';
 import { attributeAll, type Attribution } from './attribution.js';
 import { matchPair, PairError, replaceKernels, type KernelIndex, type Pair } from './kernels.js';
 import { filterChange, perLayer, rankScores, seededPermutation, shareCount, topEntries } from './ranking.js';
@@ -37,7 +37,6 @@ export interface Ranking {
   degradation?: string;
 }
 
-const DOWNS = ['mean', 'bicubic'] as const;
 
 // --- dependencies -------------------------------------------------------------------------------
 
@@ -57,20 +56,9 @@ const degradationText = (d: Degradation) => (d.kind === 'call' ? d.text : d.name
 
 /** Samples of the degradations from the node's HR data (`dataKey`), with each sample's HR image. */
 function samplesFor(ctx: RunContext, degradations: ResolvedValue[], scale: number, dataKey = 'data'): { samples: Samples; degradations: Degradation[] } {
-  const sets = datasets(ctx);
-  const ds = degradations.map((d) => toDegradation(d, (ref) => sets.get(ref)));
   const data = ctx.deps[dataKey]?.value as DatasetValue | undefined;
   if (data?.lr) throw new Error(`${ctx.node.kind} '${ctx.node.statement}': data= is an LR dataset (lr=true), but this needs the HR images (give LR files as a degradation, e.g. degradation=${statementOf(ctx, ctx.node.deps[dataKey])})`);
-  const samples = buildSamples(ds, {
-    data,
-    scale,
-    down: wordParam(ctx.node, 'down', DOWNS),
-    patch: numberParam(ctx.node, 'patch'),
-    patches: numberParam(ctx.node, 'patches'),
-    seed: ctx.plan.study.seed,
-    studyDir: ctx.plan.studyDir,
-    withHr: true,
-  });
+  const { samples, degradations: ds } = sharedSamples(ctx, degradations, scale, { dataKey, withHr: true });
   samples.images.forEach((lr, i) => {
     const hr = samples.hr[i];
     if (hr && (hr.width !== lr.width * scale || hr.height !== lr.height * scale)) {
