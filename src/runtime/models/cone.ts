@@ -437,28 +437,30 @@ export function coneGraph(graph: Graph, output: Box): Cone {
     slices.set(key, name);
     return name;
   };
-  /** A constant with spatial extent cut to box `b`, in JS. */
+  /**
+   * A constant with spatial extent cut to box `b`, in JS. Its dims align to rank 4 from the
+   * right (numpy broadcasting): a rank-1 constant (a bias [C] added to an N x H x W x C tensor)
+   * has only the last axis.
+   */
   const cutConstant = (v: string, b: Box): string => {
     const t = graph.initializers.get(v)!;
     const [h, w] = extentOf(ctx, v);
-    if (h === 1 && w === 1) return v;
-    const dims = [...t.dims];
-    const r = dims.length;
     const yb = h === 1 ? [0, 1] : [b.y0, b.y1];
     const xb = w === 1 ? [0, 1] : [b.x0, b.x1];
-    const outer = sizeOf(dims.slice(0, r - 2));
-    const H = dims[r - 2]!;
-    const W = dims[r - 1]!;
+    if (yb[0] === 0 && yb[1] === h && xb[0] === 0 && xb[1] === w) return v; // all of it
+    const dims = [...t.dims];
+    const r = dims.length;
+    const outer = sizeOf(dims.slice(0, Math.max(0, r - 2)));
     const nh = yb[1]! - yb[0]!;
     const nw = xb[1]! - xb[0]!;
     const data = new (t.data.constructor as new (n: number) => typeof t.data)(outer * nh * nw);
     for (let o = 0; o < outer; o++) {
       for (let y = 0; y < nh; y++) {
-        for (let x = 0; x < nw; x++) (data as Float32Array)[(o * nh + y) * nw + x] = (t.data as Float32Array)[(o * H + y + yb[0]!) * W + x + xb[0]!]!;
+        for (let x = 0; x < nw; x++) (data as Float32Array)[(o * nh + y) * nw + x] = (t.data as Float32Array)[(o * h + y + yb[0]!) * w + x + xb[0]!]!;
       }
     }
     const name = fresh(v);
-    initializers.set(name, { dtype: t.dtype, dims: [...dims.slice(0, r - 2), nh, nw], data });
+    initializers.set(name, { dtype: t.dtype, dims: r >= 2 ? [...dims.slice(0, r - 2), nh, nw] : [nw], data });
     return name;
   };
 

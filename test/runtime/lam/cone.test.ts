@@ -166,6 +166,26 @@ describe('cone graphs equal the whole graph on their box', () => {
       w1: [4, 3, 5, 5], slope: [4, 1, 1], w2: [4, 4, 3, 3], w3: [3, 11, 1, 1],
       bs: [3], bb: [3], bm: [3], bv: floats([1, 2, 3]), plane: [1, 1, 11, 12],
     }), 3],
+    // A transformer's tokens: the channels last, so axes 2 and 3 of these rank-4 tensors are
+    // (W, C), not the image's; a rank-1 bias broadcasts along C (HAT's qkv bias: the cone once
+    // cut it as if it had rows and columns, and filled the block with NaN).
+    ['tokens: channels last, a rank-1 bias, softmax over channels, a roll by slices, back to NCHW', () => net('tokens', 4, 9, 10, [
+      node('Conv', ['x', 'w1'], ['a'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      node('Transpose', ['a'], ['t'], { perm: [0, 2, 3, 1] }),
+      node('MatMul', ['t', 'wq'], ['q']),
+      node('Add', ['bq', 'q'], ['qb']),
+      node('Softmax', ['qb'], ['sm'], { axis: -1 }),
+      node('Slice', ['sm', 'rs', 're', 'ra'], ['r1']),
+      node('Slice', ['sm', 'rs2', 're2', 'ra'], ['r2']),
+      node('Concat', ['r1', 'r2'], ['rolled'], { axis: 2 }),
+      node('Mul', ['rolled', 'bq2'], ['m']),
+      node('Transpose', ['m'], ['back'], { perm: [0, 3, 1, 2] }),
+      node('Add', ['back', 'a'], ['s']),
+      node('Conv', ['s', 'w2'], ['y'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+    ], {
+      w1: [4, 4, 3, 3], wq: [4, 4], bq: [4], bq2: [4], w2: [2, 4, 3, 3],
+      rs: ints([2]), re: ints([10]), rs2: ints([0]), re2: ints([2]), ra: ints([2]),
+    }), 3],
   ];
   for (const [title, build, size, f64 = true] of cases) {
     it(title, async () => {
