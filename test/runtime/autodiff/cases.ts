@@ -36,6 +36,9 @@ export const cases: Case[] = [
   { name: 'Conv dilation 2 stride 2', x: [1, 2, 10, 9], nodes: [['Conv', ['x', 'w'], { dilations: [2, 1], strides: [2, 2], pads: [1, 1, 2, 0] }]], inits: { w: [2, 2, 3, 3] }, wrt: ['w'] },
   { name: 'Conv groups 2', x: [2, 4, 6, 6], nodes: [['Conv', ['x', 'w', 'b'], { group: 2, pads: [1, 1, 1, 1] }]], inits: { w: [6, 2, 3, 3], b: [6] }, wrt: ['w', 'b'] },
   { name: 'Conv groups 2, constant weight', x: [2, 4, 6, 6], nodes: [['Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1] }]], inits: { w: [6, 2, 3, 3] } },
+  // batch 1 grouped weight gradients: shifted gradient (dilated, uneven pads) and patches (more outputs per group)
+  { name: 'Conv groups 3 batch 1, dilation 2, uneven pads', x: [1, 6, 7, 6], nodes: [['Conv', ['x', 'w', 'b'], { group: 3, dilations: [2, 2], pads: [2, 1, 0, 2] }]], inits: { w: [3, 2, 3, 3], b: [3] }, wrt: ['w', 'b'] },
+  { name: 'Conv groups 2 batch 1, 3 -> 5 per group', x: [1, 6, 5, 5], nodes: [['Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1] }]], inits: { w: [10, 3, 3, 3] }, wrt: ['w'] },
   { name: 'Conv depthwise stride 2', x: [1, 3, 7, 7], nodes: [['Conv', ['x', 'w'], { group: 3, strides: [2, 2], pads: [1, 1, 1, 1] }]], inits: { w: [3, 1, 3, 3] }, wrt: ['w'] },
   { name: 'Conv auto_pad SAME_UPPER stride 2', x: [1, 2, 7, 8], nodes: [['Conv', ['x', 'w'], { auto_pad: 'SAME_UPPER', strides: [2, 2] }]], inits: { w: [3, 2, 4, 4] }, wrt: ['w'] },
   { name: 'Conv auto_pad SAME_LOWER', x: [1, 2, 6, 6], nodes: [['Conv', ['x', 'w'], { auto_pad: 'SAME_LOWER' }]], inits: { w: [2, 2, 2, 2] } },

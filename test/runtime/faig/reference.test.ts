@@ -24,7 +24,7 @@ const steps = json('case.json').steps as number;
 
 let pair: Pair;
 /** Inputs in the case's order: each image's blurry, then its noisy LR. */
-const runs: Record<'batched' | 'single', Attribution | undefined> = { batched: undefined, single: undefined };
+const runs: Record<'steps' | 'batched' | 'single', Attribution | undefined> = { steps: undefined, batched: undefined, single: undefined };
 const S = (run: Attribution, side: 'blur' | 'noise', image: number) => run.single.subarray((image * 2 + (side === 'blur' ? 0 : 1)) * pair.index.total, (image * 2 + (side === 'blur' ? 0 : 1) + 1) * pair.index.total);
 
 beforeAll(async () => {
@@ -35,8 +35,10 @@ beforeAll(async () => {
     const hr = readImage(path.join(dir, 'inputs', `${name}_hr.png`));
     return (['blur', 'noise'] as const).map((side) => ({ lr: readImage(path.join(dir, 'inputs', `${name}_lr_${side}.png`)), hr }));
   });
-  runs.batched = await attributeAll(baseline, target, pair, inputs, { steps, device: 'cpu', batch: 16 });
-  runs.single = await attributeAll(baseline, target, pair, inputs, { steps, device: 'cpu', batch: 1 });
+  // path points stacked as groups (the default), inputs batched at one path point, one by one
+  runs.steps = await attributeAll(baseline, target, pair, inputs, { steps, device: 'cpu', batch: 16 });
+  runs.batched = await attributeAll(baseline, target, pair, inputs, { steps, device: 'cpu', batch: 16, plan: 'inputs' });
+  runs.single = await attributeAll(baseline, target, pair, inputs, { steps, device: 'cpu', batch: 1, plan: 'inputs' });
 }, 300_000);
 
 describe('FAIG reference case (MSRResNet x2 pair, 3 images, 20 steps)', () => {
@@ -48,10 +50,12 @@ describe('FAIG reference case (MSRResNet x2 pair, 3 images, 20 steps)', () => {
     );
   });
 
-  it('per-image scores S(x) of each side within 1e-4 of the largest, in one batch and one by one', () => {
-    expect(runs.batched!.batch).toBe(6);
+  it('per-image scores S(x) of each side within 1e-4 of the largest, path points stacked, inputs batched and one by one', () => {
+    // 21 path points (20 steps and the baseline's loss) in two chunks of 11
+    expect([runs.steps!.plan, runs.steps!.batch]).toEqual(['steps', 11]);
+    expect([runs.batched!.plan, runs.batched!.batch]).toEqual(['inputs', 6]);
     expect(runs.single!.batch).toBe(1);
-    for (const run of [runs.batched!, runs.single!]) {
+    for (const run of [runs.steps!, runs.batched!, runs.single!]) {
       for (const side of ['blur', 'noise'] as const) {
         const ref = npy(`single_${side}.npy`);
         expect(ref.shape).toEqual([names.length, pair.index.total]);
@@ -64,12 +68,12 @@ describe('FAIG reference case (MSRResNet x2 pair, 3 images, 20 steps)', () => {
     }
   });
 
-  it('the blur contrast summed over the images, and the noise ranking its negation', () => {
+  it.each(['steps', 'batched'] as const)('the blur contrast summed over the images, and the noise ranking its negation (%s)', (plan) => {
     const k = pair.index.total;
     const contrast = new Float32Array(k);
     names.forEach((_, i) => {
-      const b = S(runs.batched!, 'blur', i);
-      const n = S(runs.batched!, 'noise', i);
+      const b = S(runs[plan]!, 'blur', i);
+      const n = S(runs[plan]!, 'noise', i);
       for (let j = 0; j < k; j++) contrast[j] = Math.fround(contrast[j]! + Math.fround(b[j]! - n[j]!));
     });
     const ref = npy('scores_blur.npy').data;
@@ -94,11 +98,12 @@ describe('FAIG reference case (MSRResNet x2 pair, 3 images, 20 steps)', () => {
   });
 
   it('completeness: the attribution over every moving parameter equals the loss changes to the Riemann sum\'s error, batched or not', () => {
-    for (const run of [runs.batched!, runs.single!]) {
+    for (const run of [runs.steps!, runs.batched!, runs.single!]) {
       // A left Riemann sum of 20 steps: within a few percent of the change it integrates.
       expect(Math.abs(run.completeness - 1)).toBeLessThan(0.05);
       for (const input of run.inputs) expect(input.lossChange).toBeGreaterThan(0); // the clean-trained baseline restores these inputs worse
     }
     expect(Math.abs(runs.batched!.completeness - runs.single!.completeness)).toBeLessThan(1e-4);
+    expect(Math.abs(runs.steps!.completeness - runs.single!.completeness)).toBeLessThan(1e-4);
   });
 });

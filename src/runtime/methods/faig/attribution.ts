@@ -4,11 +4,14 @@
 // of squared errors against y; each kernel scores S(x)[k] = sum over its taps of
 // |G(x) * (W_baseline - W_target) / N|, as the authors' faig.py computes it (float32).
 //
-// One ONNX Runtime session per LR size serves the whole path: the moving weights are graph
-// inputs fed at every step (see GradientRequest.weightsAs). Inputs of one size run as one batch
-// per step with per-example convolution weight gradients (the scores need each input's own
-// gradient; a summed batch would mix them before the absolute value), where the graph provably
-// keeps a batch's items apart (engine/batch-axis.ts); otherwise one by one.
+// Two plans. 'steps' (steps.ts): a run evaluates one input at up to `batch` path points, stacked
+// as convolution groups with every weight a constant, one session per chunk of the path; each
+// input's gradients stay its own. 'inputs', where the path points cannot be stacked (a moving
+// parameter outside a Conv): one session per LR size for the whole path, the moving weights
+// graph inputs fed at every step, the inputs of one size as one batch per step with per-example
+// convolution weight gradients (the scores need each input's own gradient; a summed batch would
+// mix them before the absolute value). Both need a graph that provably keeps a batch's items
+// apart (engine/batch-axis.ts); otherwise one input, one path point per run.
 
 import type { Device, LoadedModel } from '../../api.js';
 import { buildGradientGraph } from '../../autodiff/index.js';
@@ -17,6 +20,7 @@ import { createSession } from '../../engine/index.js';
 import type { Graph, TensorData } from '../../graph/ir.js';
 import type { Image } from '../../image/image.js';
 import { interpolate, type KernelIndex, type Pair } from './kernels.js';
+import { stepGraph, stepRefusal } from './steps.js';
 
 export interface FaigOptions {
   steps: number;
@@ -63,11 +67,15 @@ export function kernelScores(index: KernelIndex, gradSum: Record<string, Float32
 }
 
 export interface AttributeAllOptions extends FaigOptions {
-  /** Inputs per network run (of one LR size); the graph's batch axis is checked first. */
+  /** Network evaluations per run: path points of one input (plan 'steps') or inputs of one LR size at one path point ('inputs'). */
   batch?: number;
+  /** Default: 'steps' where the path points stack, else 'inputs'. */
+  plan?: Plan;
   onStep?: (inputs: number) => void;
   signal?: AbortSignal;
 }
+
+export type Plan = 'steps' | 'inputs';
 
 /** A batched program: per-example gradients of the scored weights, summed ones of the rest. */
 interface BatchProgram {
@@ -108,15 +116,27 @@ export interface Attribution {
   /** Integrated gradients' completeness over all inputs: attribution over every moving parameter / sum of L(baseline) - L(target). */
   completeness: number;
   device: string;
-  /** Inputs per run, and why not more. */
+  plan: Plan;
+  /** Network evaluations per run, and why not more (or why not the steps plan). */
   batch: number;
   batchNote?: string;
 }
 
+/** One input's result: the gradient sums over the path of every moving weight, and its two losses. */
+interface InputSums {
+  sums: Record<string, Float32Array>;
+  lossTarget: number;
+  lossBaseline: number;
+}
+
+/** Accumulators of the 'steps' plan stay under this many bytes; more inputs go in several passes. */
+const STEP_ACCUMULATOR_BYTES = 256 * 2 ** 20;
+
 /**
  * FAIG of every input (its LR and the loss's target image): S per input, the loss changes and
- * the completeness of the path integral. Inputs of one LR size go in batches of up to `batch`;
- * memory holds one batch's gradient sums, whatever the number of inputs.
+ * the completeness of the path integral. Memory holds one run's activations and the gradient
+ * sums of the inputs in flight (one batch of inputs, or up to 256 MiB of them), whatever the
+ * number of inputs.
  */
 export async function attributeAll(
   baseline: LoadedModel,
@@ -133,10 +153,28 @@ export async function attributeAll(
   const perInput: Attribution['inputs'] = inputs.map(() => ({ lossChange: 0, attributedKernels: 0 }));
   let attributed = 0;
   let lossChange = 0;
-  let device = String(o.device);
+  const dot = (g: Float32Array, d: Float32Array) => {
+    let t = 0;
+    for (let i = 0; i < g.length; i++) t += (g[i]! * d[i]!) / o.steps;
+    return t;
+  };
+  /** Scores and attribution of input i from its own kernel gradients (`summed`: weights whose sums hold other inputs too). */
+  const finish = (i: number, r: InputSums, summed = new Set<string>()) => {
+    single.set(kernelScores(pair.index, r.sums, diff, o.steps), i * k);
+    const part = scored.reduce((a, w) => a + dot(r.sums[w]!, diff[w]!), 0);
+    const change = r.lossBaseline - r.lossTarget;
+    perInput[i] = { lossChange: change, attributedKernels: part };
+    attributed += part;
+    lossChange += change;
+    for (const w of pair.moving) if (!scored.includes(w) && !summed.has(w)) attributed += dot(r.sums[w]!, diff[w]!);
+  };
   const wanted = Math.max(1, o.batch ?? 16);
+  const refusal = stepRefusal(target.graph, pair);
+  if (o.plan === 'steps' && refusal) throw new Error(`FAIG: the path points cannot be stacked: ${refusal}`);
+  const plan: Plan = o.plan ?? (refusal ? 'inputs' : 'steps');
+  let device = String(o.device);
   let batch = wanted;
-  let batchNote: string | undefined;
+  let batchNote = plan === 'inputs' && refusal && !o.plan ? `inputs per run, not path points: ${refusal}` : undefined;
   const bySize = new Map<string, number[]>();
   inputs.forEach(({ lr }, i) => {
     const key = `${lr.width}x${lr.height}`;
@@ -144,15 +182,23 @@ export async function attributeAll(
   });
   for (const members of bySize.values()) {
     const first = inputs[members[0]!]!.lr;
-    let b = Math.min(wanted, members.length);
+    let b = Math.min(wanted, plan === 'steps' ? o.steps + 1 : members.length);
     if (b > 1) {
       const verdict = batchAxisVerdict(target.graph, target.info.inputName, [target.info.inputChannels, first.height, first.width], b);
       if (!verdict.independent) {
-        batchNote = `one input per run: ${verdict.reason}`;
+        batchNote = `one network evaluation per run: ${verdict.reason}`;
         b = 1;
       }
     }
+    // Even chunks of the N + 1 path points: the last one is not a sliver.
+    if (plan === 'steps') b = Math.ceil((o.steps + 1) / Math.ceil((o.steps + 1) / b));
     batch = Math.min(batch, b);
+    const sized = members.map((i) => inputs[i]!);
+    if (sized.some((x) => x.hr.data.length !== sized[0]!.hr.data.length)) throw new Error('FAIG: the HR images of one LR size differ in size');
+    if (plan === 'steps') {
+      device = await stepsPlan(baseline, target, pair, members, inputs, b, o, (i, r) => finish(i, r));
+      continue;
+    }
     const programs = new Map<number, BatchProgram>();
     try {
       for (let start = 0; start < members.length; start += b) {
@@ -167,50 +213,106 @@ export async function attributeAll(
           programs.set(n, program);
         }
         device = program.device;
-        const lrItem = first.data.length;
-        const hrItem = inputs[chunk[0]!]!.hr.data.length;
-        const lr = new Float32Array(n * lrItem);
-        const hr = new Float32Array(n * hrItem);
-        chunk.forEach((i, j) => {
-          if (inputs[i]!.hr.data.length !== hrItem) throw new Error('FAIG: the HR images of one LR size differ in size');
-          lr.set(inputs[i]!.lr.data, j * lrItem);
-          hr.set(inputs[i]!.hr.data, j * hrItem);
-        });
+        const lr = stack(chunk.map((i) => inputs[i]!.lr.data));
+        const hr = stack(chunk.map((i) => inputs[i]!.hr.data));
         const sums: Record<string, Float32Array> = {};
         for (const w of pair.moving) sums[w] = new Float32Array((scored.includes(w) ? n : 1) * diff[w]!.length);
         let lossTarget: Float32Array | undefined;
         for (let s = 0; s < o.steps; s++) {
           const { losses, grads } = await program.run(lr, hr, pathWeights(baseline.graph, target.graph, pair, s / o.steps));
           if (s === 0) lossTarget = losses.slice();
-          for (const [w, g] of Object.entries(grads)) {
-            const acc = sums[w]!;
-            for (let i = 0; i < acc.length; i++) acc[i] = Math.fround(acc[i]! + g[i]!);
-          }
+          for (const [w, g] of Object.entries(grads)) accumulate(sums[w]!, g, 0);
           o.onStep?.(n);
         }
         const { losses: lossBaseline } = await program.run(lr, hr, pathWeights(baseline.graph, target.graph, pair, 1));
-        const dot = (g: Float32Array, d: Float32Array) => {
-          let t = 0;
-          for (let i = 0; i < g.length; i++) t += (g[i]! * d[i]!) / o.steps;
-          return t;
-        };
-        // Scores and attribution per input from its own kernel gradients.
+        const summed = new Set(pair.moving.filter((w) => !scored.includes(w)));
         chunk.forEach((i, j) => {
           const own: Record<string, Float32Array> = {};
           for (const w of scored) own[w] = sums[w]!.subarray(j * diff[w]!.length, (j + 1) * diff[w]!.length);
-          single.set(kernelScores(pair.index, own, diff, o.steps), i * k);
-          const part = scored.reduce((a, w) => a + dot(own[w]!, diff[w]!), 0);
-          const change = lossBaseline[j]! - lossTarget![j]!;
-          perInput[i] = { lossChange: change, attributedKernels: part };
-          attributed += part;
-          lossChange += change;
+          finish(i, { sums: own, lossTarget: lossTarget![j]!, lossBaseline: lossBaseline[j]! }, summed);
         });
         // The other moving parameters (biases...) come summed over the batch's inputs.
-        for (const w of pair.moving) if (!scored.includes(w)) attributed += dot(sums[w]!, diff[w]!);
+        for (const w of summed) attributed += dot(sums[w]!, diff[w]!);
       }
     } finally {
       for (const p of programs.values()) await p.release();
     }
   }
-  return { single, inputs: perInput, completeness: lossChange !== 0 ? attributed / lossChange : NaN, device, batch, ...(batchNote ? { batchNote } : {}) };
+  return { single, inputs: perInput, completeness: lossChange !== 0 ? attributed / lossChange : NaN, device, plan, batch, ...(batchNote ? { batchNote } : {}) };
+}
+
+/** Items laid end to end (a batch). */
+function stack(items: Float32Array[]): Float32Array {
+  const out = new Float32Array(items.reduce((a, x) => a + x.length, 0));
+  let at = 0;
+  for (const x of items) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
+}
+
+/** acc += g[offset .. offset + acc.length], in float32, as the reference sums the path's steps. */
+function accumulate(acc: Float32Array, g: Float32Array, offset: number): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = Math.fround(acc[i]! + g[offset + i]!);
+}
+
+/**
+ * The 'steps' plan for the inputs `members` (one LR size): the path points 0, 1/N, ..., (N-1)/N
+ * and 1 (the baseline, for its loss only) in chunks of `b`, one session per chunk with
+ * the chunk's weights stacked as constants; every input runs once per chunk.
+ */
+async function stepsPlan(
+  baseline: LoadedModel, target: LoadedModel, pair: Pair, members: number[], inputs: { lr: Image; hr: Image }[], b: number,
+  o: AttributeAllOptions, finish: (i: number, r: InputSums) => void,
+): Promise<string> {
+  const n = o.steps;
+  const points = [...Array(n).keys()].map((s) => s / n).concat([1]);
+  const per = b;
+  const sizes = new Map(pair.moving.map((w) => [w, target.graph.initializers.get(w)!.data.length]));
+  const bytes = 4 * [...sizes.values()].reduce((a, v) => a + v, 0);
+  const block = Math.max(1, Math.floor(STEP_ACCUMULATOR_BYTES / bytes));
+  const first = inputs[members[0]!]!;
+  const c = target.info.inputChannels;
+  let device = String(o.device);
+  for (let start = 0; start < members.length; start += block) {
+    const group = members.slice(start, start + block);
+    const results: InputSums[] = group.map(() => ({ sums: Object.fromEntries(pair.moving.map((w) => [w, new Float32Array(sizes.get(w)!)])), lossTarget: NaN, lossBaseline: NaN }));
+    for (let from = 0; from < points.length; from += per) {
+      o.signal?.throwIfAborted();
+      const alphas = points.slice(from, from + per);
+      const m = alphas.length;
+      const stepped = stepGraph(baseline.graph, target.graph, pair, alphas);
+      const shape: [number, number, number, number] = [m, c, first.lr.height, first.lr.width];
+      const gg = buildGradientGraph(stepped.graph, { inputShape: shape, objective: { kind: 'sse' }, wrtInput: false, wrtWeights: [...stepped.stacked.values()], weightsAs: 'constants' });
+      // Each chunk's constants differ: a cached session would never be hit again.
+      const session = await createSession(gg.graph, { device: o.device, threads: o.threads, onWarning: o.onWarning, fresh: true });
+      device = session.device;
+      try {
+        for (const [g, i] of group.entries()) {
+          o.signal?.throwIfAborted();
+          const { lr, hr } = inputs[i]!;
+          const out = await session.run({
+            [target.info.inputName]: { dtype: 'float32', dims: shape, data: stack(Array(m).fill(lr.data)) },
+            lvi_target: { dtype: 'float32', dims: [m, c, hr.height, hr.width], data: stack(Array(m).fill(hr.data)) },
+          });
+          const losses = out[gg.outputs.objective]!.data as Float32Array;
+          const r = results[g]!;
+          if (from === 0) r.lossTarget = losses[0]!;
+          if (from + m === points.length) r.lossBaseline = losses[m - 1]!;
+          const moving = Math.min(m, n - from); // the chunk's points before the baseline
+          for (const w of pair.moving) {
+            const grad = out[gg.outputs.weightGrads[stepped.stacked.get(w)!]!]!.data as Float32Array;
+            const len = sizes.get(w)!;
+            for (let j = 0; j < moving; j++) accumulate(r.sums[w]!, grad, j * len);
+          }
+          o.onStep?.(moving);
+        }
+      } finally {
+        await session.release();
+      }
+    }
+    group.forEach((i, g) => finish(i, results[g]!));
+  }
+  return device;
 }
