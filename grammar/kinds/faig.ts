@@ -28,7 +28,7 @@ const HR_DATA: ParamSpec = {
 const PATCH = SAMPLE_PARAMS;
 const BATCH: ParamSpec = {
   type: { type: 'int', min: 1, max: 1024 },
-  doc: 'Inputs per network run (inputs of one LR size, each with its own weight gradients); graphs whose batch items mix run one at a time.',
+  doc: 'Network evaluations per run: path points of one input, stacked as convolution groups with the weights as constants (where every moving parameter is a Conv weight or bias), otherwise inputs of one LR size at one path point, each with its own weight gradients; graphs whose batch items mix run one at a time.',
   default: 16,
 };
 const STEPS: ParamSpec = {

@@ -183,7 +183,7 @@ export const faigRunner: NodeRunner = {
     const steps = numberParam(ctx.node, 'steps');
     const sides = [ctx.node.params.degradation!, ...(ctx.node.params.versus !== undefined ? [ctx.node.params.versus] : [])];
     const { samples, degradations } = samplesFor(ctx, sides, target.info.scale);
-    const { single, inputs: perInput, completeness, device, batch, batchNote } = await attributeSamples(ctx, baseline, target, pair, samples, steps);
+    const { single, inputs: perInput, completeness, device, plan, batch, batchNote } = await attributeSamples(ctx, baseline, target, pair, samples, steps);
     const k = pair.index.total;
     const inputs = samples.images.length / sides.length;
     // Samples are source-major (each image: its degradation, then its versus input).
@@ -215,12 +215,13 @@ export const faigRunner: NodeRunner = {
         inputs: samples.labels.map((l, i) => ({ input: l.crop, degradation: l.degradation, 'loss-change': perInput[i]!.lossChange, 'attributed-kernels': perInput[i]!.attributedKernels })),
       },
       device,
+      plan,
       batch,
       ...(batchNote ? { 'batch-note': batchNote } : {}),
     });
     return {
       value: r,
-      summary: { kernels: k, zeros, 'top-layer': topLayer, completeness, inputs, device, batch, seconds: (performance.now() - started) / 1000 },
+      summary: { kernels: k, zeros, 'top-layer': topLayer, completeness, inputs, device, plan, batch, seconds: (performance.now() - started) / 1000 },
       files: [...files, 'single.npy', 'faig.json'],
     };
   },
