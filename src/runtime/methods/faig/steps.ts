@@ -26,7 +26,7 @@ export function stepRefusal(target: Graph, pair: Pair): string | undefined {
   }
   for (const n of target.nodes) {
     const used = n.inputs.filter((i, j) => moving.has(i) && !(n.opType === 'Conv' && (j === 1 || j === 2)));
-    if (used.length) return `'${used[0]}' moves along the path and feeds a ${n.opType}, not a Conv's weight or bias`;
+    if (used.length) return `'${used[0]}' moves along the path and is an input of the ${n.opType} node '${n.name}', not a Conv's weight or bias`;
   }
   const loose = pair.moving.find((w) => !convSlots.has(w));
   return loose ? `'${loose}' moves along the path but is no Conv's weight or bias` : undefined;
