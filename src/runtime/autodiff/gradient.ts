@@ -235,6 +235,8 @@ function crdToDcr(
     if (!ok || !p || p.opType !== 'Conv') continue;
     const [, wName, bName] = p.inputs;
     if (perExample.has(wName!)) continue;
+    // Grouped: a permutation over all output channels would move them between groups.
+    if (Number(p.attrs.group ?? 1) !== 1) continue;
     const w = initializers.get(wName!);
     const b = bName ? initializers.get(bName) : undefined;
     const known = (name: string | undefined, t: TensorData | undefined) => !!t || (!!name && leaves.has(name) && !!info.get(name));

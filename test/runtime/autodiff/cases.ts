@@ -97,6 +97,8 @@ export const cases: Case[] = [
   { name: 'Pad edge', x: [1, 2, 5, 6], nodes: [['Pad', ['x', 'p'], { mode: 'edge' }]], inits: { p: ints([0, 0, 2, 1, 0, 0, 1, 3]) } },
   { name: 'Reshape, Transpose', x: [2, 3, 4, 4], nodes: [['Reshape', ['x', 'shp']], ['Transpose', ['r'], { perm: [0, 2, 1] }]], inits: { shp: ints([2, 12, 4]) } },
   { name: 'Flatten, Unsqueeze, Squeeze', x: [2, 3, 2, 2], nodes: [['Flatten', ['x'], { axis: 2 }], ['Unsqueeze', ['f', 'ax']], ['Squeeze', ['u', 'ax2']], ['Sigmoid', ['s']]], inits: { ax: ints([0, 3]), ax2: ints([0]) } },
+  // a grouped Conv feeding a pixel shuffle keeps CRD (the DCR rewrite would move channels between groups)
+  { name: 'Conv groups 2 -> LeakyRelu -> DepthToSpace CRD', x: [1, 4, 3, 3], nodes: [['Conv', ['x', 'w', 'b'], { group: 2, pads: [1, 1, 1, 1] }, ['c']], ['LeakyRelu', ['c'], { alpha: 0.1 }, ['a']], ['DepthToSpace', ['a'], { blocksize: 2, mode: 'CRD' }]], inits: { w: [16, 2, 3, 3], b: [16] }, wrt: ['w', 'b'] },
   { name: 'DepthToSpace DCR', x: [2, 8, 3, 2], nodes: [['DepthToSpace', ['x'], { blocksize: 2, mode: 'DCR' }]] },
   { name: 'DepthToSpace CRD', x: [2, 8, 3, 2], nodes: [['DepthToSpace', ['x'], { blocksize: 2, mode: 'CRD' }]] },
   { name: 'SpaceToDepth', x: [2, 2, 4, 6], nodes: [['SpaceToDepth', ['x'], { blocksize: 2 }]] },
