@@ -4,14 +4,18 @@ import type { Plan, PlanNode } from './plan.js';
 
 export type GraphFormat = 'text' | 'mermaid' | 'dot';
 
-export function renderPlan(plan: Plan, format: GraphFormat = 'text'): string {
+/**
+ * `notes`: more lines about some nodes, by node id (`lvi graph --flops`: a lam node's plan and
+ * FLOPs), under the node's line in text, in its label in Mermaid and DOT.
+ */
+export function renderPlan(plan: Plan, format: GraphFormat = 'text', notes?: ReadonlyMap<string, string[]>): string {
   switch (format) {
     case 'text':
-      return renderText(plan);
+      return renderText(plan, notes);
     case 'mermaid':
-      return renderMermaid(plan);
+      return renderMermaid(plan, notes);
     case 'dot':
-      return renderDot(plan);
+      return renderDot(plan, notes);
   }
 }
 
@@ -19,7 +23,7 @@ function label(n: PlanNode): string {
   return n.id;
 }
 
-function renderText(plan: Plan): string {
+function renderText(plan: Plan, notes?: ReadonlyMap<string, string[]>): string {
   const out = [`study ${plan.study.name}: ${plan.nodes.length} nodes, results in ${path.relative(process.cwd(), plan.outDir) || '.'}`];
   const width = Math.max(...plan.nodes.map((n) => n.id.length), 4);
   const kindWidth = Math.max(...plan.nodes.map((n) => n.kind.length), 4);
@@ -28,15 +32,16 @@ function renderText(plan: Plan): string {
     out.push(
       `  ${n.id.padEnd(width)}  ${n.kind.padEnd(kindWidth)}  ${n.key.slice(0, 12)}${deps.length ? `  <- ${deps.join(', ')}` : ''}`,
     );
+    for (const line of notes?.get(n.id) ?? []) out.push(`      ${line}`);
   }
   return `${out.join('\n')}\n`;
 }
 
-function renderMermaid(plan: Plan): string {
+function renderMermaid(plan: Plan, notes?: ReadonlyMap<string, string[]>): string {
   const ids = new Map(plan.nodes.map((n, i) => [n.id, `n${i}`]));
   const out = ['flowchart LR'];
   for (const n of plan.nodes) {
-    const text = `${label(n)}<br/>${n.kind}`.replace(/"/g, '#quot;');
+    const text = [label(n), n.kind, ...(notes?.get(n.id) ?? [])].join('<br/>').replace(/"/g, '#quot;');
     out.push(n.implicit ? `  ${ids.get(n.id)}(["${text}"])` : `  ${ids.get(n.id)}["${text}"]`);
   }
   for (const n of plan.nodes) {
@@ -47,11 +52,11 @@ function renderMermaid(plan: Plan): string {
   return `${out.join('\n')}\n`;
 }
 
-function renderDot(plan: Plan): string {
+function renderDot(plan: Plan, notes?: ReadonlyMap<string, string[]>): string {
   const q = (s: string) => JSON.stringify(s);
   const out = ['digraph plan {', '  rankdir=LR;', '  node [shape=box, fontname="Helvetica"];'];
   for (const n of plan.nodes) {
-    out.push(`  ${q(n.id)} [label=${q(`${label(n)}\n${n.kind}`)}${n.implicit ? ', style=rounded' : ''}];`);
+    out.push(`  ${q(n.id)} [label=${q([label(n), n.kind, ...(notes?.get(n.id) ?? [])].join('\n'))}${n.implicit ? ', style=rounded' : ''}];`);
   }
   for (const n of plan.nodes) {
     for (const [role, dep] of Object.entries(n.deps)) out.push(`  ${q(dep)} -> ${q(n.id)} [label=${q(role)}];`);

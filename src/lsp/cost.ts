@@ -26,12 +26,12 @@ export interface AnalysisCost {
   pending?: string;
 }
 
-function values(v: Value | undefined): Value[] {
+export function values(v: Value | undefined): Value[] {
   if (!v) return [];
   return v.$type === 'ListLit' ? (v.items ?? []).filter(Boolean) : [v];
 }
 
-function scalar(v: Value | undefined): number | string | undefined {
+export function scalar(v: Value | undefined): number | string | undefined {
   if (!v) return undefined;
   if (v.$type === 'NumberLit') return v.value;
   if (v.$type === 'NameLit') return v.name;
@@ -99,7 +99,7 @@ function statementsOfKind(view: StudyView, kind: string): Statement[] {
 }
 
 /** LR input size of an image statement for a model: the LR file, or the HR file / scale. */
-function lrSize(view: StudyView, st: Statement, model: ModelSummary): { w: number; h: number } | undefined {
+export function lrSize(view: StudyView, st: Statement, model: ModelSummary): { w: number; h: number } | undefined {
   const dir = studyDir(view);
   if (!dir) return undefined;
   const lr = stringParam(st, 'lr');

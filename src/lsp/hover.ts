@@ -9,6 +9,7 @@ import { imageSize } from '../compiler/image-size.js';
 import { analysisCost, formatEstimate } from './cost.js';
 import { callArgsMarkdown, kindMarkdown, paramMarkdown } from './docs.js';
 import type { Environment } from './environment.js';
+import { lamPlanLines } from './lam-plans.js';
 import type { ModelState } from './models.js';
 import { modelRefOf, nodeAt, offsetAt, rangeOf, statementNamed, stringParam, studyDir, useAt, type StudyView } from './study.js';
 
@@ -86,6 +87,7 @@ function statementFacts(view: StudyView, st: Statement, env: Environment): strin
     ];
     if (cost.seconds !== undefined) lines.push(`- time on ${cost.device}: ${formatEstimate(cost.seconds)} (a rough estimate from model size and image size)`);
     else if (cost.pending) lines.push(`- time on ${cost.device}: not estimated yet (${cost.pending})`);
+    lines.push(...(lamPlanLines(view, st, env) ?? []));
     return lines.join('\n');
   }
   return undefined;

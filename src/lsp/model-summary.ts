@@ -4,6 +4,7 @@
 // file is the part that runs there. It reads the same description `lvi inspect` prints.
 import type { LoadedModel } from '../runtime/api.js';
 import { describeModel, type ModelDescription } from '../runtime/models/describe.js';
+import { planLam, type LamPlan } from '../runtime/methods/lam/plan.js';
 import { loadModel } from '../runtime/models/index.js';
 
 export type ModelRef = { zoo: string } | { file: string };
@@ -76,4 +77,29 @@ export function summarize(model: LoadedModel): ModelSummary {
 /** Reads and summarises a model. Throws with a message for people when it cannot. */
 export async function readModelSummary(ref: ModelRef): Promise<ModelSummary> {
   return summarize(await loadModel(ref));
+}
+
+/** What a lam plan depends on beside the model (hover counts one per model, image and window). */
+export interface PlanQuery {
+  /** LR width and height. */
+  lr: [number, number];
+  /** HR window x, y, w, h. */
+  window: [number, number, number, number];
+  detector: 'gradient' | 'intensity';
+  reduce: 'sum' | 'mean';
+  steps: number;
+  crop: 'auto' | 'off';
+}
+
+/** A message to the model worker: a model's summary, or with `plan`, a lam plan on it. */
+export interface WorkerRequest {
+  ref: ModelRef;
+  plan?: PlanQuery;
+}
+
+/** Reads a model and counts a lam plan's FLOPs on it (whole image, crop, cone). */
+export async function readLamPlan(ref: ModelRef, q: PlanQuery): Promise<LamPlan> {
+  const model = await loadModel(ref);
+  const [x, y, w, h] = q.window;
+  return planLam(model, { width: q.lr[0], height: q.lr[1] }, { window: { x, y, w, h }, detector: q.detector, reduce: q.reduce, steps: q.steps, crop: q.crop });
 }

@@ -11,6 +11,9 @@ import { runFmt } from '../../src/cli/commands/fmt.js';
 import { runGraph } from '../../src/cli/commands/graph.js';
 import { formatStudy, type LviDiagnostic } from '../../src/compiler/index.js';
 import { capture } from '../helpers/io.js';
+import { deriveLr, readImage } from '../../src/runtime/image/index.js';
+import { describePlan, planLam } from '../../src/runtime/methods/lam/plan.js';
+import { resolveZooModel } from '../../src/runtime/models/zoo.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = path.join(root, 'test', 'compiler', 'corpus');
@@ -131,6 +134,38 @@ describe('lvi graph', () => {
     runGraph(valid, { format: 'dot' }, dot);
     expect(dot.stdout).toContain('"lr:chelsea@x4" -> "lam:edge#model=slim" [label="image"];');
   });
+
+  test('--flops: under each lam node its FLOPs on the whole image, the crop and the cone, and the plan', async () => {
+    const hr = path.join(root, 'test', 'fixtures', 'lam', 'astronaut_256.png');
+    const file = path.join(tmp, 'flops.lvi');
+    fs.writeFileSync(file, [
+      'study "flops" out="out/flops"',
+      'model slim zoo="esrgan-slim/x4"',
+      'model mine file="files/nearest_x4.onnx" scale=4 range=1',
+      `image astro file=${JSON.stringify(hr)}`,
+      'lam eye model=[slim, mine] image=astro window=(96,120,16,16) steps=20',
+      'lam off model=slim image=astro window=(96,120,16,16) steps=20 crop=off',
+      '',
+    ].join('\n'));
+    const io = capture();
+    expect(await runGraph(file, { flops: true }, io), io.stderr).toBe(0);
+    // the same plan counted here: 64x64 LR (the HR image at x4), each statement's parameters
+    const lr = deriveLr(readImage(hr), 4).lr;
+    const win = { x: 96, y: 120, w: 16, h: 16 };
+    const slim = planLam(await resolveZooModel('esrgan-slim/x4'), lr, { window: win, detector: 'gradient', reduce: 'sum', steps: 20, crop: 'auto' });
+    expect(slim.plan).toBe('cone');
+    const lines = io.stdout.split('\n');
+    const under = (id: string) => lines.slice(lines.findIndex((l) => l.trim().startsWith(id)) + 1).slice(0, 2).map((l) => l.trim());
+    expect(under('lam:eye#model=slim')).toEqual(describePlan(slim, 20));
+    expect(under('lam:off')).toEqual(describePlan({ ...slim, plan: 'whole', reason: 'crop=off' }, 20));
+    expect(under('lam:off')[1]).toMatch(/^plan: whole \(crop=off\); the path of 21 steps [\d.]+ GFLOP, 100% of/);
+    // nearest_x4: a Resize alone, its cone a few pixels
+    expect(under('lam:eye#model=mine')[1]).toMatch(/^plan: cone;/);
+    // Mermaid and DOT carry the lines in the node's label
+    const dot = capture();
+    expect(await runGraph(file, { flops: true, format: 'dot' }, dot)).toBe(0);
+    expect(dot.stdout).toContain(JSON.stringify(['lam:off', 'lam', ...describePlan({ ...slim, plan: 'whole', reason: 'crop=off' }, 20)].join('\n')));
+  }, 120_000);
 
   test('a broken study prints its errors and exits 1', () => {
     const io = capture();

@@ -5,14 +5,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { completion } from '../../src/lsp/completion.js';
 import { createEnvironment } from '../../src/lsp/environment.js';
 import { hover } from '../../src/lsp/hover.js';
-import { readModelSummary, type ModelRef } from '../../src/lsp/model-summary.js';
+import { readModelSummary, type ModelRef, type PlanQuery } from '../../src/lsp/model-summary.js';
 import { ModelInspector } from '../../src/lsp/models.js';
 import { listZooModels } from '../../src/runtime/models/zoo.js';
-import { at, CATALOGUE_WITH_CALLS, makeStudyFolder } from './helpers/fixture.js';
+import { at, CATALOGUE_WITH_CALLS, makeStudyFolder, tinyPng } from './helpers/fixture.js';
+import { describePlan, planLam } from '../../src/runtime/methods/lam/plan.js';
+import { resolveZooModel } from '../../src/runtime/models/zoo.js';
 import { buildServer, repoRoot } from './helpers/server-process.js';
 
-const dir = makeStudyFolder({ 'models/big.onnx': Buffer.alloc(4096) });
+const dir = makeStudyFolder({ 'models/big.onnx': Buffer.alloc(4096), 'images/big.png': tinyPng(256, 256) });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A lam plan of esrgan-slim/x4 on a 64x64 LR image (HR 256x256), window (96,120,16,16), 20 steps. */
+const PLAN_QUERY: PlanQuery = { lr: [64, 64], window: [96, 120, 16, 16], detector: 'gradient', reduce: 'sum', steps: 20, crop: 'auto' };
 
 const slimInstalled = listZooModels().find((z) => z.id === 'esrgan-slim/x4')?.installed;
 
@@ -79,6 +84,25 @@ describe('with the esrgan-slim/x4 zoo model', () => {
     const a = at('model slim zoo="esrgan-slim/x4"\nimage cat file="images/chelsea.png"\nla<|>m e model=slim image=cat window=(0,0,4,4)', dir, env);
     expect((hover(a.view, a.position, env)!.contents as { value: string }).value).toMatch(/time on cpu: (under a second|about)/);
   });
+
+  it('hovers a lam statement with its plan: FLOPs per step on the whole image, the crop and the cone, counted off the request path', async () => {
+    await env.models.get({ zoo: 'esrgan-slim/x4' });
+    const a = at('model slim zoo="esrgan-slim/x4"\nimage big file="images/big.png"\nla<|>m e model=slim image=big window=(96,120,16,16) steps=20', dir, env);
+    const text = () => (hover(a.view, a.position, env)!.contents as { value: string }).value;
+    expect(text()).toContain('- slim on big, window (96,120,16,16): counting FLOPs…');
+    // HR 256x256 at x4: a 64x64 LR image; the catalogue's defaults for the rest
+    const state = await env.models.getPlan({ zoo: 'esrgan-slim/x4' }, PLAN_QUERY);
+    expect(state.status).toBe('ready');
+    // the plan counted on the model read here, in this thread
+    const model = await resolveZooModel('esrgan-slim/x4');
+    const p = planLam(model, { width: 64, height: 64 }, { window: { x: 96, y: 120, w: 16, h: 16 }, detector: 'gradient', reduce: 'sum', steps: 20, crop: 'auto' });
+    expect(p.plan).toBe('cone');
+    expect(p.flops.cone!).toBeLessThan(0.5 * p.flops.whole);
+    const shown = text();
+    for (const line of describePlan(p, 20)) expect(shown).toContain(`  - ${line}`);
+    expect(shown).toMatch(/whole image [\d.]+ GFLOP, receptive-field crop [\d.]+ [MG]FLOP \(\d+%\), cone [\d.]+ [MG]FLOP \(\d+%\)/);
+    expect(shown).toMatch(/plan: cone; the path of 21 steps/);
+  }, 120_000);
 });
 
 describe('ModelInspector', () => {
@@ -119,4 +143,13 @@ describe('ModelInspector', () => {
     const state = await models.get({ zoo: 'esrgan-slim/x4' });
     expect(state).toMatchObject({ status: 'error', message: expect.stringContaining('longer than') });
   });
+
+  it('counts a lam plan in the worker thread of the built server, as in this thread', async () => {
+    await buildServer();
+    const built = (await import(path.join(repoRoot, 'dist/src/lsp/models.js'))) as typeof import('../../src/lsp/models.js');
+    const state = await new built.ModelInspector().getPlan({ zoo: 'esrgan-slim/x4' }, PLAN_QUERY);
+    const model = await resolveZooModel('esrgan-slim/x4');
+    const [x, y, w, h] = PLAN_QUERY.window;
+    expect(state).toEqual({ status: 'ready', plan: planLam(model, { width: 64, height: 64 }, { window: { x, y, w, h }, detector: 'gradient', reduce: 'sum', steps: 20, crop: 'auto' }) });
+  }, 120_000);
 });

@@ -167,3 +167,26 @@ export function sharedPlan(
   const grad = gradFlops(cone.graph, [1, c, box.h, box.w], detector, 'sum');
   return { box, perPoint: forward + windows.length * (grad - forward) };
 }
+
+/** "20.8 GFLOP" (3 significant digits, M/G/T). */
+export function formatFlops(n: number): string {
+  const [d, u] = n >= 1e12 ? [1e12, 'T'] : n >= 1e9 ? [1e9, 'G'] : n >= 1e6 ? [1e6, 'M'] : [1, ''];
+  return `${(n / d).toPrecision(3)} ${u}FLOP`;
+}
+
+/**
+ * A plan for people (`lvi graph --flops`, hover): the FLOPs of one step of each plan and what
+ * the path costs on the one chosen, against the whole image.
+ */
+export function describePlan(p: LamPlan, steps: number): string[] {
+  const f = p.flops;
+  const share = (n: number) => `${((100 * n) / f.whole).toFixed(0)}%`;
+  const crop = f.crop === null ? 'no receptive-field crop (global operators or no known field)' : `receptive-field crop ${formatFlops(f.crop)} (${share(f.crop)})`;
+  const cone = f.cone === null ? 'no cone' : `cone ${formatFlops(f.cone)} (${share(f.cone)})`;
+  const total = planCost(p, steps);
+  const whole = (steps + 1) * f.whole;
+  return [
+    `FLOPs per step (forward + input gradient): whole image ${formatFlops(f.whole)}, ${crop}, ${cone}`,
+    `plan: ${p.plan}${p.reason ? ` (${p.reason})` : ''}; the path of ${steps + 1} steps ${formatFlops(total)}, ${share(total / (steps + 1))} of the whole image's ${formatFlops(whole)}`,
+  ];
+}
