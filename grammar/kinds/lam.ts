@@ -82,7 +82,7 @@ export const LAM_KINDS: Catalogue = {
       },
       crop: {
         type: { type: 'enum', values: ['auto', 'off'] },
-        doc: 'Run on an LR crop around the window where the network allows it (same map, less work); off runs the whole image.',
+        doc: "auto: each step computes only the window's cone, every layer cut exactly to the region the window's detector depends on, when that costs fewer FLOPs than the whole image (counted before anything runs, the whole image's one forward pass for the SR picture included; windows on one image, model and path may share their forward passes); else the whole image. The map equals the whole image's within float32 rounding; di.json records the plan that ran and the FLOPs of each, `lvi graph --flops` and hover show them before running. off: every step runs on the whole image.",
         default: 'auto',
       },
       batch: {

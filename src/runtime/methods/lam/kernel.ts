@@ -29,7 +29,7 @@ export interface LamParams {
   detector: 'gradient' | 'intensity';
   reduce: 'sum' | 'mean';
   batch: 'auto' | number;
-  /** Run on an LR crop around the window when the network allows it (checked, else full). */
+  /** auto: the window's cone where it costs fewer FLOPs than the whole image (plan.ts; checked at x_K), off: the whole image. */
   crop: 'auto' | 'off';
   /** See LamOptions.probeMinRemainingMs (not a study parameter: tests and benchmarks set it). */
   probeMinRemainingMs?: number;
