@@ -26,6 +26,10 @@ export interface CacheEntry {
   seconds: number;
   device?: string;
   createdAt: string;
+  /** A hash of the result (summary and files): --force may give a different result under the same key. */
+  stamp?: string;
+  /** The stamps of the results it was computed from, per dependency role (cached ones). */
+  needs?: Record<string, string>;
 }
 
 /**

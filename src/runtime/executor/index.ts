@@ -105,6 +105,8 @@ interface NodeState {
   outDir?: string;
   files: string[];
   outs: Outs;
+  /** The stamp of its cache entry (see CacheEntry.stamp). */
+  stamp?: string;
 }
 
 export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Promise<RunSummary> {
@@ -238,6 +240,24 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     manifest.record(st.outs);
   };
 
+  /** The stamps of a node's cached dependencies now (those computed or read in this run, else the cache's). */
+  const needsOf = async (node: PlanNode): Promise<Record<string, string>> => {
+    const out: Record<string, string> = {};
+    for (const [role, dep] of Object.entries(node.deps)) {
+      const ds = states.get(dep);
+      const stamp = ds?.stamp ?? (ds?.kernel?.cache ? (await cache.read(ds.key))?.stamp : undefined);
+      if (stamp) out[role] = stamp;
+    }
+    return out;
+  };
+  /** A dependency whose result is no longer the one this entry was computed from. */
+  const staleDependency = async (node: PlanNode, entry: CacheEntry): Promise<string | undefined> => {
+    if (!entry.needs) return undefined;
+    const now = await needsOf(node);
+    const role = Object.keys(entry.needs).find((r) => now[r] !== undefined && now[r] !== entry.needs![r]);
+    return role === undefined ? undefined : node.deps[role];
+  };
+
   const runNode = async (st: NodeState): Promise<void> => {
     const { node } = st;
     const title = nodeTitle(node);
@@ -298,8 +318,11 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
         seconds: round3(seconds),
         device: usedDevice,
         createdAt: new Date().toISOString(),
+        stamp: await resultStamp(summary, files, pending.filesDir),
+        needs: await needsOf(node),
       };
       await cache.commit(pending, entry);
+      st.stamp = entry.stamp;
       st.result = { value: out.value, summary, files, dir: cache.filesDir(st.key), exports: entry.exports };
       st.valueReady = true;
       st.status = 'ran';
@@ -370,7 +393,10 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     }
     if (!forced.has(node.id)) {
       const entry = await cache.read(st.key);
-      if (entry) {
+      const stale = entry ? await staleDependency(node, entry) : undefined;
+      if (stale) sink.log(`stale   ${nodeTitle(node)}: ${stale} was computed again since (--force) and changed; recomputing`);
+      if (entry && !stale) {
+        st.stamp = entry.stamp;
         const tStart = performance.now();
         st.result = { summary: entry.summary, files: entry.files, dir: cache.filesDir(st.key), exports: entry.exports };
         st.status = 'cached';
@@ -456,6 +482,13 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     counts,
     nodes,
   };
+}
+
+/** A result's content: its summary and files. A rerun that gives the same result gives the same stamp. */
+async function resultStamp(summary: Record<string, unknown>, files: string[], dir: string): Promise<string> {
+  const h = createHash('sha256').update(JSON.stringify(summary));
+  for (const f of [...files].sort()) h.update(`\0${f}\0${await fileHash(join(dir, f))}`);
+  return h.digest('hex');
 }
 
 function progressSink(options: ExecuteOptions): ProgressSink {

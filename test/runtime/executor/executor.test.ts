@@ -29,6 +29,8 @@ const readKernel: NodeRunner = {
   },
 };
 
+/** Added to every square: a kernel whose result changes under the same key (a fix, a nondeterministic one). */
+let drift = 0;
 const squareKernel: NodeRunner = {
   kind: 't-square',
   cache: true,
@@ -37,7 +39,7 @@ const squareKernel: NodeRunner = {
     if (failing.has(node.id)) throw new Error(`square of ${node.runId} is broken`);
     const x = deps.x.value as number;
     for (let i = 1; i <= 8; i++) progress(i, 8, 'steps');
-    const y = x * x + (node.params.offset as number);
+    const y = x * x + (node.params.offset as number) + drift;
     writeFileSync(join(runDir, 'y.txt'), `${y}\n`);
     mkdirSync(join(runDir, 'sub'));
     writeFileSync(join(runDir, 'sub', 'x.txt'), `${x}\n`);
@@ -235,6 +237,33 @@ describe('executePlan', () => {
     const one = await executePlan(plan(), { ...quiet, force: true, only: ['total'] });
     expect(runs).toEqual(['total']);
     expect(statusOf(one)).toEqual({ 'read:a': 'cached', 'read:b': 'cached', 'sq#a': 'cached', 'sq#b': 'cached', total: 'ran' });
+  });
+
+  it('a node forced alone to a new result makes its cached dependents stale: the next run recomputes them from it', async () => {
+    const { plan } = fixture();
+    await executePlan(plan(), quiet);
+    runs.length = 0;
+    // forced to the same result: nothing downstream is stale
+    await executePlan(plan(), { ...quiet, force: true, only: ['sq'] });
+    expect(runs.filter((r) => !r.startsWith('read:')).sort()).toEqual(['sq#a', 'sq#b']); // the readers give their values again
+    runs.length = 0;
+    expect(statusOf(await executePlan(plan(), quiet)).total).toBe('cached');
+    drift = 1;
+    try {
+      await executePlan(plan(), { ...quiet, force: true, only: ['sq'] });
+    } finally {
+      drift = 0;
+    }
+    runs.length = 0;
+    const lines: string[] = [];
+    const next = await executePlan(plan(), { ...quiet, progress: 'lines', log: (l) => lines.push(l) });
+    // total was computed from the old sq results; 'other' does not need sq
+    expect(runs.filter((r) => !r.startsWith('read:'))).toEqual(['total']);
+    expect(statusOf(next)).toMatchObject({ 'sq#a': 'cached', 'sq#b': 'cached', total: 'ran', other: 'cached' });
+    expect(lines.some((l) => /^stale\s+t-sum total: sq#[ab] was computed again since \(--force\) and changed/.test(l))).toBe(true);
+    runs.length = 0;
+    const again = await executePlan(plan(), quiet);
+    expect(new Set(Object.values(statusOf(again)))).toEqual(new Set(['cached']));
   });
 
   it('writes a lock file with resolved parameters, input hashes, keys, versions and output hashes; timings and devices go to the run record', async () => {
