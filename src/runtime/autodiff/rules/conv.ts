@@ -163,7 +163,16 @@ function convWeightGradShiftedGrad(e: Emitter, x: string, g: string, k: number[]
   // Begin pads may be negative (crops) where the forward padding exceeds the kernel's reach.
   const begin = [0, 1].map((i) => (k[i]! - 1) * d[i]! - pads[i]!);
   const end = [h + pads[0]! - ho, w + pads[1]! - wo];
-  const gp = e.pad(g, [0, 0, begin[0]!, begin[1]!, 0, 0, end[0]!, end[1]!]);
+  const taps = k[0]! * k[1]!;
+  const a = shiftedTaps(e, e.pad(g, [0, 0, begin[0]!, begin[1]!, 0, 0, end[0]!, end[1]!]), k, d, h, w); // [1, taps*M, h, w]
+  // The shifted gradient on the left: Gemm packs its right factor, and the input is the smaller
+  // one (MSRResNet's conv_hr, 32 -> 32 at 64x64, 1 thread: 1.0 against 1.4 ms).
+  const r = e.op('Gemm', [e.reshape(a, [taps * m, h * w]), e.reshape(x, [c, h * w])], { transB: 1 }); // [taps*M, C]
+  return e.reshape(e.transpose(e.reshape(r, [taps, m, c]), [1, 2, 0]), [m, c, k[0]!, k[1]!]);
+}
+
+/** The padded gradient [N, M, ...] under each kernel tap, [N, taps*M, h, w], tap-major. */
+function shiftedTaps(e: Emitter, gp: string, k: number[], d: number[], h: number, w: number): string {
   const parts: string[] = [];
   for (let ky = 0; ky < k[0]!; ky++) {
     for (let kx = 0; kx < k[1]!; kx++) {
@@ -172,12 +181,7 @@ function convWeightGradShiftedGrad(e: Emitter, x: string, g: string, k: number[]
       parts.push(e.slice(gp, [y0, x0], [y0 + h, x0 + w], [2, 3]));
     }
   }
-  const taps = parts.length;
-  const a = parts.length === 1 ? parts[0]! : e.op('Concat', parts, { axis: 1 }); // [1, taps*M, h, w]
-  // The shifted gradient on the left: Gemm packs its right factor, and the input is the smaller
-  // one (MSRResNet's conv_hr, 32 -> 32 at 64x64, 1 thread: 1.0 against 1.4 ms).
-  const r = e.op('Gemm', [e.reshape(a, [taps * m, h * w]), e.reshape(x, [c, h * w])], { transB: 1 }); // [taps*M, C]
-  return e.reshape(e.transpose(e.reshape(r, [taps, m, c]), [1, 2, 0]), [m, c, k[0]!, k[1]!]);
+  return parts.length === 1 ? parts[0]! : e.op('Concat', parts, { axis: 1 });
 }
 
 /**
@@ -198,15 +202,7 @@ function convWeightGradGrouped(
     const begin = [0, 1].map((i) => (k[i]! - 1) * d[i]! - pads[i]!);
     const end = [h + pads[0]! - ho, w + pads[1]! - wo];
     const gp = e.pad(e.reshape(g, [group, mg, ho, wo]), [0, 0, begin[0]!, begin[1]!, 0, 0, end[0]!, end[1]!]);
-    const parts: string[] = [];
-    for (let ky = 0; ky < k[0]!; ky++) {
-      for (let kx = 0; kx < k[1]!; kx++) {
-        const y0 = (k[0]! - 1 - ky) * d[0]!;
-        const x0 = (k[1]! - 1 - kx) * d[1]!;
-        parts.push(e.slice(gp, [y0, x0], [y0 + h, x0 + w], [2, 3]));
-      }
-    }
-    const a = parts.length === 1 ? parts[0]! : e.op('Concat', parts, { axis: 1 }); // [G, taps*Mg, h, w]
+    const a = shiftedTaps(e, gp, k, d, h, w); // [G, taps*Mg, h, w]
     // The shifted gradient on the left: the right factor, which MatMul packs, is the smaller input
     // (MSRResNet's path points as 25 groups, 1 thread: 4.8 against 6.0 ms per point).
     const r = e.op('MatMul', [e.reshape(a, [group, taps * mg, h * w]), e.transpose(e.reshape(x, [group, cg, h * w]), [0, 2, 1])]); // [G, taps*Mg, Cg]
