@@ -484,9 +484,10 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
   };
 }
 
-/** A result's content: its summary and files. A rerun that gives the same result gives the same stamp. */
+/** A result's content: its summary (less its timing) and files. A rerun that gives the same result gives the same stamp. */
 async function resultStamp(summary: Record<string, unknown>, files: string[], dir: string): Promise<string> {
-  const h = createHash('sha256').update(JSON.stringify(summary));
+  const { seconds: _seconds, ...rest } = summary;
+  const h = createHash('sha256').update(JSON.stringify(rest));
   for (const f of [...files].sort()) h.update(`\0${f}\0${await fileHash(join(dir, f))}`);
   return h.digest('hex');
 }

@@ -43,7 +43,7 @@ const squareKernel: NodeRunner = {
     writeFileSync(join(runDir, 'y.txt'), `${y}\n`);
     mkdirSync(join(runDir, 'sub'));
     writeFileSync(join(runDir, 'sub', 'x.txt'), `${x}\n`);
-    return { summary: { y, device: 'cpu' }, files: ['y.txt', 'sub/x.txt'] };
+    return { summary: { y, device: 'cpu', seconds: Math.random() }, files: ['y.txt', 'sub/x.txt'] };
   },
 };
 
