@@ -11,19 +11,9 @@ import { computeLam, type LamOptions, type LamResult, type Window } from '../../
 import { windowPrograms } from '../../../src/runtime/methods/lam/program.js';
 import { loadModel } from '../../../src/runtime/models/index.js';
 import { resolveZooModel, ZOO } from '../../../src/runtime/models/zoo.js';
+import { relDiff } from '../../helpers/tensors.js';
 
 const lamDir = fixture('lam');
-
-/** Largest difference of the signed attribution, relative to its peak. */
-function attributionError(a: Float32Array, b: Float32Array): number {
-  let peak = 0;
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    peak = Math.max(peak, Math.abs(b[i]!));
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  }
-  return worst / peak;
-}
 
 const measured: Record<string, unknown> = {};
 
@@ -47,7 +37,7 @@ async function autoAgainstOne(name: string, model: LoadedModel, lr: Image, windo
   ]);
   expect(warnings, name).toEqual([]);
   expect(one.batch).toBe(1);
-  const err = attributionError(auto.attribution, one.attribution);
+  const err = relDiff(auto.attribution, one.attribution);
   measured[name] = { batch: auto.batch, check: auto.batchCheck?.gradient, err, di: auto.di - one.di };
   // float32 summation order only (ONNX Runtime may sum a batch's convolutions differently)
   expect(err, name).toBeLessThanOrEqual(1e-5);

@@ -22,6 +22,7 @@ import { specialise } from '../../../src/runtime/onnx/specialise.js';
 import { evaluate } from '../../../src/runtime/reference/index.js';
 import { buildGradientGraph } from '../../../src/runtime/autodiff/index.js';
 import { windowMask } from '../../../src/runtime/methods/lam/compute.js';
+import { relDiff } from '../../helpers/tensors.js';
 
 const lamDir = fixture('lam');
 const measured: Record<string, unknown> = {};
@@ -213,17 +214,6 @@ describe('cone graphs equal the whole graph on their box', () => {
   });
 });
 
-/** Largest map difference relative to the map's peak. */
-function mapError(a: Float32Array, b: Float32Array): number {
-  let peak = 0;
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    peak = Math.max(peak, Math.abs(b[i]!));
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  }
-  return worst / peak;
-}
-
 /** HR windows at the corners and edges of a W x H output (and one inside). */
 function windows(W: number, H: number, s: number): Window[] {
   const at = (x: number, y: number): Window => ({ x, y, w: s, h: s });
@@ -263,7 +253,7 @@ async function lamConeAgainstWhole(name: string, model: LoadedModel, lr: Image, 
     const whole = await computeLam(programs, lr, s, opts);
     const cone = await computeLam(programs, lr, s, { ...opts, crop: p.cone, forward });
     expect(cone.crop?.checkedMaxDiff, name).toBeLessThanOrEqual(1e-5);
-    const err = mapError(cone.map, whole.map);
+    const err = relDiff(cone.map, whole.map);
     expect(err, `${name} window ${JSON.stringify(window)}`).toBeLessThanOrEqual(FLOAT32_MAP_TOLERANCE);
     // DI is 100 (1 - Gini): in its units, a hundredth
     expect(Math.abs(cone.di - whole.di), name).toBeLessThanOrEqual(1e-2);
@@ -403,7 +393,7 @@ describe('float32 against float64', () => {
       const whole = await computeLam(programs, lr, s, opts);
       const cone = await computeLam(programs, lr, s, { ...opts, crop: p.cone, forward: forwardPrograms(model, { device: 'cpu' }) });
       const exact = await computeLam(f64Programs(model), lr, s, opts);
-      const [ew, ec] = [mapError(whole.map, exact.map), mapError(cone.map, exact.map)];
+      const [ew, ec] = [relDiff(whole.map, exact.map), relDiff(cone.map, exact.map)];
       rows.push(`${id} (${x},${y}): whole ${ew.toExponential(1)}, cone ${ec.toExponential(1)}`);
       if (ew <= 1e-5) expect(ec, rows.at(-1)).toBeLessThanOrEqual(1e-5);
       else expect(ec, rows.at(-1)).toBeLessThanOrEqual(2 * ew);

@@ -16,6 +16,7 @@ import { receptiveBox } from '../../../src/runtime/methods/lam/plan.js';
 import { PROBE_MIN_REMAINING_MS, PROBE_WARMUP_RUNS } from '../../../src/runtime/methods/lam/compute.js';
 import { loadModel } from '../../../src/runtime/models/index.js';
 import { gini } from '../../../src/runtime/metrics/index.js';
+import { relDiff } from '../../helpers/tensors.js';
 
 const lamRef = fixture('lam');
 const tmp = mkdtempSync(path.join(tmpdir(), 'lvi-lam-'));
@@ -51,17 +52,6 @@ function node(c: Case, extra: Record<string, string | number> = {}): PlanNode {
     files: {},
     implicit: false,
   };
-}
-
-/** Map error relative to the reference map's peak (issue 4: at most 1e-4). */
-function mapError(mine: Float32Array, ref: Float32Array): number {
-  let peak = 0;
-  let worst = 0;
-  for (let i = 0; i < ref.length; i++) {
-    peak = Math.max(peak, Math.abs(ref[i]));
-    worst = Math.max(worst, Math.abs(mine[i] - ref[i]));
-  }
-  return worst / peak;
 }
 
 const measured: Record<string, unknown> = {};
@@ -116,10 +106,10 @@ for (const c of CASES) {
 
     it('attribution map within 1e-4 of the reference\'s peak, signed attribution too', () => {
       const mine = readNpy(path.join(runDir, 'attribution.npy')).data as Float32Array;
-      const err = mapError(mine, readNpy(path.join(lamRef, c.name, 'attribution.npy')).data as Float32Array);
+      const err = relDiff(mine, readNpy(path.join(lamRef, c.name, 'attribution.npy')).data as Float32Array);
       measured[`${c.name}.map_error_of_peak`] = err;
       expect(err).toBeLessThanOrEqual(1e-4);
-      const chw = mapError(
+      const chw = relDiff(
         readNpy(path.join(runDir, 'attribution_chw.npy')).data as Float32Array,
         readNpy(path.join(lamRef, c.name, 'attribution_chw.npy')).data as Float32Array,
       );
@@ -213,10 +203,10 @@ describe('LAM on the cone of the window (a network without global operators)', (
     expect(cone.plan.flops.crop!).toBeLessThan(cone.plan.flops.whole);
     expect(whole.plan.plan).toBe('whole');
     expect(whole.result.crop).toBeUndefined();
-    expect(mapError(cone.result.map, whole.result.map)).toBeLessThanOrEqual(1e-5);
+    expect(relDiff(cone.result.map, whole.result.map)).toBeLessThanOrEqual(1e-5);
     expect(Math.abs(cone.result.di - whole.result.di)).toBeLessThanOrEqual(1e-5);
     expect(Array.from(cone.result.sr)).toEqual(Array.from(whole.result.sr));
-    measured.cone = { box: cone.result.crop, flops: cone.plan.flops, mapDiff: mapError(cone.result.map, whole.result.map) };
+    measured.cone = { box: cone.result.crop, flops: cone.plan.flops, mapDiff: relDiff(cone.result.map, whole.result.map) };
   });
 });
 
@@ -235,7 +225,7 @@ describe('LAM batch=auto with its probe', () => {
     expect(Object.keys(probe)).toHaveLength(2);
     expect([1, Number(Object.keys(probe)[1])]).toContain(auto.result.batch);
     // float32 noise: ONNX Runtime may sum a batch's convolutions in another order than batch 1's
-    const err = mapError(auto.result.attribution, one.result.attribution);
+    const err = relDiff(auto.result.attribution, one.result.attribution);
     measured.autoVsBatch1 = { batch: auto.result.batch, probe, attributionErrorOfPeak: err, di: auto.result.di - one.result.di };
     expect(err).toBeLessThanOrEqual(1e-5);
     expect(Math.abs(auto.result.di - one.result.di)).toBeLessThanOrEqual(1e-5);

@@ -16,22 +16,13 @@ import type { StepOutputs } from '../../../src/runtime/methods/lam/compute.js';
 import { lamKernel, lamParams, runLam, runLamShared, type LamParams } from '../../../src/runtime/methods/lam/kernel.js';
 import { seedFactories, sharedForward, windowSiblings, type SharedProgram } from '../../../src/runtime/methods/lam/shared.js';
 import { loadModel } from '../../../src/runtime/models/index.js';
+import { relDiff } from '../../helpers/tensors.js';
 
 const lamDir = fixture('lam');
 const tmp = mkdtempSync(path.join(tmpdir(), 'lvi-lam-shared-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const measured: Record<string, unknown> = {};
 afterAll(() => console.log('shared windows:', JSON.stringify(measured)));
-
-function mapError(a: Float32Array, b: Float32Array): number {
-  let peak = 0;
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    peak = Math.max(peak, Math.abs(b[i]!));
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  }
-  return worst / peak;
-}
 
 const params = (x: number, y: number, extra: Partial<LamParams> = {}): LamParams => ({
   window: { x, y, w: 16, h: 16 }, path: 'progressive-blur', sigma: 1.2, steps: 5, kernel: 9,
@@ -56,7 +47,7 @@ describe('LAM of several windows with shared forward passes', () => {
       expect(r.plan.shared).toHaveLength(3);
       // one forward for three windows: fewer FLOPs per point than three cones
       expect(r.plan.flops.shared!).toBeLessThan(3 * r.plan.flops.cone!);
-      const err = mapError(r.result.map, own.result.map);
+      const err = relDiff(r.result.map, own.result.map);
       measured[`carn window ${i}`] = { err, di: r.result.di - own.result.di, shared: r.plan.flops.shared, cone: r.plan.flops.cone };
       // float32 noise only (another cone, so another order of additions)
       expect(err).toBeLessThanOrEqual(5e-4);
